@@ -1,0 +1,248 @@
+"""The single writer of the warehouse: migrations, idempotent upserts, one transaction per batch.
+
+DuckDB allows one writing process per file. Dagster serialises the writing assets through the
+`warehouse_writer` concurrency pool (size 1); everything else reads through `warehouse.reader`.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from warehouse.batch import CanonicalBatch
+from warehouse.migrate import migrate
+
+# Columns whose stored value is combined with a new observation instead of overwritten.
+_KEEP_EARLIEST = {"first_seen_at"}
+_KEEP_LATEST = {"last_seen_at"}
+_STICKY_TRUE = {"is_deleted"}
+
+
+@dataclass
+class UpsertCounts:
+    """What one upsert did: rows new to the table, and existing rows whose values changed."""
+
+    inserted: int = 0
+    updated: int = 0
+
+    def __iadd__(self, other: "UpsertCounts") -> "UpsertCounts":
+        self.inserted += other.inserted
+        self.updated += other.updated
+        return self
+
+
+@dataclass
+class BatchResult:
+    run_id: str
+    per_table: dict[str, UpsertCounts] = field(default_factory=dict)
+    quarantined: int = 0
+
+    @property
+    def inserted(self) -> int:
+        return sum(c.inserted for c in self.per_table.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(c.updated for c in self.per_table.values())
+
+
+@contextmanager
+def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for writing, creating it and applying migrations as needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        migrate(conn)
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    if not rows:
+        raise KeyError(f"no warehouse table named {table!r}")
+    return [r[0] for r in rows]
+
+
+def primary_key(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [table],
+    ).fetchall()
+    if not rows:
+        raise KeyError(f"table {table!r} has no primary key to upsert on")
+    return list(rows[0][0])
+
+
+def _merge_expression(column: str) -> str:
+    if column in _KEEP_EARLIEST:
+        return f'"{column}" = least(EXCLUDED."{column}", "{column}")'
+    if column in _KEEP_LATEST:
+        return f'"{column}" = greatest(EXCLUDED."{column}", "{column}")'
+    if column in _STICKY_TRUE:
+        return f'"{column}" = EXCLUDED."{column}" OR "{column}"'
+    # A value missing from a new observation never erases one already stored.
+    return f'"{column}" = coalesce(EXCLUDED."{column}", "{column}")'
+
+
+def upsert(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    ignore_in_change_count: tuple[str, ...] = ("computed_at",),
+) -> UpsertCounts:
+    """Insert new keys and merge existing ones; the same rows twice leave the table unchanged.
+
+    Must run inside the caller's transaction. Duplicate keys inside `frame` keep their last row.
+    """
+    if frame.empty:
+        return UpsertCounts()
+    columns = table_columns(conn, table)
+    unknown = set(frame.columns) - set(columns)
+    if unknown:
+        raise ValueError(f"{table}: columns not in the schema: {sorted(unknown)}")
+    key = primary_key(conn, table)
+    missing_key = [k for k in key if k not in frame.columns]
+    if missing_key:
+        raise ValueError(f"{table}: rows lack key columns {missing_key}")
+
+    present = [c for c in columns if c in frame.columns]
+    staged = frame[present].drop_duplicates(subset=key, keep="last")
+    stage_name = f"_stage_{table}"
+    conn.register("_incoming", staged)
+    try:
+        conn.execute(f'CREATE OR REPLACE TEMP TABLE "{stage_name}" AS SELECT * FROM "{table}" LIMIT 0')
+        column_list = ", ".join(f'"{c}"' for c in present)
+        conn.execute(
+            f'INSERT INTO "{stage_name}" ({column_list}) SELECT {column_list} FROM _incoming'
+        )
+    finally:
+        conn.unregister("_incoming")
+
+    key_match = " AND ".join(f's."{k}" = t."{k}"' for k in key)
+    inserted = conn.execute(
+        f'SELECT count(*) FROM "{stage_name}" s WHERE NOT EXISTS '
+        f'(SELECT 1 FROM "{table}" t WHERE {key_match})'
+    ).fetchone()[0]
+    value_columns = [c for c in present if c not in key]
+    compared = [c for c in value_columns if c not in ignore_in_change_count]
+    updated = 0
+    if compared:
+        changed = " OR ".join(
+            f's."{c}" IS NOT NULL AND s."{c}" IS DISTINCT FROM t."{c}"' for c in compared
+        )
+        updated = conn.execute(
+            f'SELECT count(*) FROM "{stage_name}" s JOIN "{table}" t ON {key_match} WHERE {changed}'
+        ).fetchone()[0]
+
+    conflict = ", ".join(f'"{k}"' for k in key)
+    if value_columns:
+        merge = ", ".join(_merge_expression(c) for c in value_columns)
+        action = f"DO UPDATE SET {merge}"
+    else:
+        action = "DO NOTHING"
+    conn.execute(
+        f'INSERT INTO "{table}" ({column_list}) SELECT {column_list} FROM "{stage_name}" '
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+    conn.execute(f'DROP TABLE "{stage_name}"')
+    return UpsertCounts(inserted=int(inserted), updated=int(updated))
+
+
+def replace_society_rows(
+    conn: duckdb.DuckDBPyConnection, table: str, society_id: str, frame: pd.DataFrame
+) -> UpsertCounts:
+    """Swap a derived table's rows for one society (metrics, topic assignments) for new ones."""
+    conn.execute(f'DELETE FROM "{table}" WHERE society_id = ?', [society_id])
+    frame = frame.assign(society_id=society_id)
+    return upsert(conn, table, frame)
+
+
+def write_batch(
+    conn: duckdb.DuckDBPyConnection,
+    batch: CanonicalBatch,
+    *,
+    run_id: str,
+    source: str,
+    started_at: datetime,
+    requested: int | None = None,
+) -> BatchResult:
+    """Write a batch, its ingest_runs row and its quarantine in one transaction.
+
+    Either everything lands or nothing does: a failure leaves the warehouse as it was.
+    """
+    society_id = batch.society_id
+    result = BatchResult(run_id=run_id)
+    society = dict(batch.society)
+    if isinstance(society.get("config_json"), (dict, list)):
+        society["config_json"] = json.dumps(society["config_json"], sort_keys=True)
+    with transaction(conn):
+        result.per_table["societies"] = upsert(conn, "societies", pd.DataFrame([society]))
+        for table, frame in batch.tables.items():
+            if frame.empty:
+                continue
+            if "society_id" not in frame.columns:
+                frame = frame.assign(society_id=society_id)
+            result.per_table[table] = upsert(conn, table, frame)
+        quarantine = pd.DataFrame(
+            [
+                {
+                    "society_id": society_id,
+                    "run_id": run_id,
+                    "row_no": row.row_no,
+                    "source": row.source,
+                    "raw": row.raw,
+                    "reason": row.reason,
+                }
+                for row in batch.quarantine
+            ],
+            columns=["society_id", "run_id", "row_no", "source", "raw", "reason"],
+        )
+        upsert(conn, "quarantine", quarantine)
+        result.quarantined = len(quarantine)
+        fetched = sum(len(f) for f in batch.tables.values()) + len(batch.quarantine)
+        run_row = pd.DataFrame(
+            [
+                {
+                    "society_id": society_id,
+                    "run_id": run_id,
+                    "source": source,
+                    "started_at": started_at,
+                    "finished_at": datetime.now(timezone.utc),
+                    "requested": requested if requested is not None else fetched,
+                    "fetched": fetched,
+                    "inserted": result.inserted,
+                    "updated": result.updated,
+                    "quarantined": result.quarantined,
+                }
+            ]
+        )
+        upsert(conn, "ingest_runs", run_row, ignore_in_change_count=("started_at", "finished_at"))
+    return result
