@@ -1,0 +1,40 @@
+# One entry point: `make run` (setup + the main job), `make test` (setup + the test suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster
+
+.PHONY: setup run test test-slow dev report bench clean
+
+# The CPU install: constraints-cpu.txt pins torch to the local CPU build, never the CUDA wheels.
+$(BIN)/observatory: pyproject.toml constraints-cpu.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints-cpu.txt -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/observatory
+
+run: setup
+	$(BIN)/observatory run
+
+# pytest exits 5 when it collects nothing: that is a broken suite, not a pass.
+test: setup
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+$(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp pipelines/dagster.yaml $@
+
+dev: setup $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m pipelines.definitions
+
+report: setup
+	$(BIN)/observatory report
+
+clean:
+	rm -rf var

@@ -1,0 +1,102 @@
+"""Jobs, the schedule and the sensor: how societies enter the warehouse and the report stays fresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    define_asset_job,
+    sensor,
+)
+
+from assets.ingest.defs import moltbook_api_traces, observatory_csv_traces, simulated_traces
+from assets.ingest.sources import SourceKind, discover_dumps
+from assets.reports.defs import society_report
+from pipelines.partitions import society_partitions
+from pipelines.resources import SourcesResource
+
+_PER_SOCIETY_STAGES = AssetSelection.groups("enrich", "metrics")
+
+moltbook_api_job = define_asset_job(
+    "moltbook_api_job",
+    selection=AssetSelection.assets(moltbook_api_traces) | _PER_SOCIETY_STAGES,
+    partitions_def=society_partitions,
+    description="Import one raw Moltbook API JSON dump as a society, then enrich and measure it.",
+)
+observatory_csv_job = define_asset_job(
+    "observatory_csv_job",
+    selection=AssetSelection.assets(observatory_csv_traces) | _PER_SOCIETY_STAGES,
+    partitions_def=society_partitions,
+    description="Import one Moltbook Observatory CSV export as a society, then enrich and measure it.",
+)
+simulation_job = define_asset_job(
+    "simulation_job",
+    selection=AssetSelection.assets(simulated_traces) | _PER_SOCIETY_STAGES,
+    partitions_def=society_partitions,
+    description="Run one built-in simulated society (sim-<preset>-<seed>), then enrich and measure it.",
+)
+society_report_job = define_asset_job(
+    "society_report_job",
+    selection=AssetSelection.assets(society_report),
+    description="Render the comparative report over every society in the warehouse.",
+)
+
+JOB_BY_SOURCE: dict[SourceKind, str] = {
+    "moltbook_api": moltbook_api_job.name,
+    "observatory_csv": observatory_csv_job.name,
+    "simulator": simulation_job.name,
+}
+INGEST_ASSET_BY_SOURCE: dict[SourceKind, str] = {
+    "moltbook_api": moltbook_api_traces.key.to_user_string(),
+    "observatory_csv": observatory_csv_traces.key.to_user_string(),
+    "simulator": simulated_traces.key.to_user_string(),
+}
+
+daily_report_schedule = ScheduleDefinition(
+    name="daily_society_report",
+    job=society_report_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Re-render the comparative report every morning (UTC).",
+)
+
+
+@sensor(
+    jobs=[moltbook_api_job, observatory_csv_job],
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+)
+def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
+    """Watch OBSERVATORY_DUMPS_DIR: a new dump folder becomes a society partition and is imported."""
+    known = set(context.instance.get_dynamic_partitions(society_partitions.name))
+    new = {
+        society_id: found
+        for society_id, found in discover_dumps(Path(sources.dumps_dir)).items()
+        if society_id not in known
+    }
+    run_requests = [
+        RunRequest(
+            run_key=society_id,
+            job_name=JOB_BY_SOURCE[kind],
+            partition_key=society_id,
+            run_config={"ops": {INGEST_ASSET_BY_SOURCE[kind]: {"config": {"path": str(folder)}}}},
+        )
+        for society_id, (kind, folder) in new.items()
+    ]
+    return SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[society_partitions.build_add_request(sorted(new))] if new else [],
+    )
+
+
+JOBS = [moltbook_api_job, observatory_csv_job, simulation_job, society_report_job]
+SCHEDULES = [daily_report_schedule]
+SENSORS = [new_dump_sensor]

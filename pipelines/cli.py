@@ -1,0 +1,183 @@
+"""Command line: run the main job, import a dump, simulate a society, render the report.
+
+Every command executes the same Dagster jobs the UI shows, against the instance in DAGSTER_HOME,
+so runs made here appear in `dagster dev` with their lineage and metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from dagster import DagsterInstance, Definitions
+
+from assets.ingest.sources import SourceKind, discover_dumps, dump_society_id, detect_dump_format
+from assets.ingest.sources import simulated_society_id
+from pipelines.settings import Settings, load_settings
+
+DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+DEFAULT_SIMULATIONS = ("moltbook-like:1",)
+
+
+@dataclass(frozen=True)
+class SocietyRun:
+    """One society to bring into the warehouse and through enrichment and metrics."""
+
+    society_id: str
+    source: SourceKind
+    ingest_config: dict[str, Any]
+
+
+def prepare_instance(settings: Settings) -> DagsterInstance:
+    """The persistent Dagster instance in DAGSTER_HOME, with the single-writer pool configured."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config_file = settings.dagster_home / "dagster.yaml"
+    if not config_file.exists():
+        config_file.write_text(DAGSTER_YAML.read_text())
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return DagsterInstance.get()
+
+
+def dump_run(folder: Path, society_id: str | None = None) -> SocietyRun:
+    kind = detect_dump_format(folder)
+    if kind is None:
+        raise SystemExit(f"{folder}: neither a Moltbook API JSON dump nor an observatory CSV export")
+    return SocietyRun(society_id or dump_society_id(folder), kind, {"path": str(folder.resolve())})
+
+
+def simulation_run(spec: str, n_agents: int | None, n_steps: int | None) -> SocietyRun:
+    preset, _, seed = spec.partition(":")
+    society_id = simulated_society_id(preset, int(seed or 1))
+    return SocietyRun(society_id, "simulator", {"n_agents": n_agents, "n_steps": n_steps})
+
+
+def execute(
+    defs: Definitions,
+    instance: DagsterInstance,
+    runs: Sequence[SocietyRun],
+    *,
+    with_report: bool = True,
+    log_level: str = "WARNING",
+) -> None:
+    """Register each society as a partition, run its source's job on it, then render the report."""
+    from pipelines.automation import INGEST_ASSET_BY_SOURCE, JOB_BY_SOURCE, society_report_job
+    from pipelines.partitions import society_partitions
+
+    loggers = {"console": {"config": {"log_level": log_level}}}
+    instance.add_dynamic_partitions(society_partitions.name, [run.society_id for run in runs])
+    for number, run in enumerate(runs, start=1):
+        started = time.perf_counter()
+        print(f"[{number}/{len(runs)}] {run.society_id}: ingest, enrich, measure ...", flush=True)
+        job = defs.resolve_job_def(JOB_BY_SOURCE[run.source])
+        config = {k: v for k, v in run.ingest_config.items() if v is not None}
+        job.execute_in_process(
+            partition_key=run.society_id,
+            instance=instance,
+            run_config={"ops": {INGEST_ASSET_BY_SOURCE[run.source]: {"config": config}}, "loggers": loggers},
+        )
+        print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
+    if with_report:
+        started = time.perf_counter()
+        print("[report] society_report ...", flush=True)
+        defs.resolve_job_def(society_report_job.name).execute_in_process(
+            instance=instance, run_config={"loggers": loggers}
+        )
+        print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def print_summary(settings: Settings) -> None:
+    from warehouse.reader import query
+
+    counts = query(
+        settings.warehouse_path,
+        "SELECT s.society_id, "
+        " (SELECT count(*) FROM posts p WHERE p.society_id = s.society_id) AS posts, "
+        " (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS comments, "
+        " (SELECT count(*) FROM agents a WHERE a.society_id = s.society_id) AS agents, "
+        " (SELECT count(*) FROM quarantine q WHERE q.society_id = s.society_id) AS quarantined, "
+        " (SELECT count(*) FROM society_metric m WHERE m.society_id = s.society_id) AS metrics "
+        "FROM societies s ORDER BY s.society_id",
+    )
+    print()
+    print(counts.to_string(index=False))
+    print()
+    print(f"warehouse: {settings.warehouse_path}")
+    if settings.report_path.exists():
+        print(f"report:    {settings.report_path}")
+    print(f"dagster:   DAGSTER_HOME={settings.dagster_home}  (make dev opens the UI)")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="observatory", description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="the main job: every dump in the dumps folder plus the default simulation, then the report")
+    run.add_argument("--dumps-dir", type=Path, help="folder whose sub-folders are dumps (default OBSERVATORY_DUMPS_DIR)")
+    run.add_argument("--sim", action="append", metavar="PRESET:SEED", help=f"simulated societies (default {', '.join(DEFAULT_SIMULATIONS)})")
+    run.add_argument("--no-sim", action="store_true", help="import dumps only")
+    run.add_argument("--sim-agents", type=int)
+    run.add_argument("--sim-steps", type=int)
+
+    imp = commands.add_parser("import", help="import one dump folder (API JSON or observatory CSV) as a society, then refresh the report")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--society-id", help="default moltbook-dump-<folder name>")
+
+    sim = commands.add_parser("simulate", help="run one simulated society through the pipeline, then refresh the report")
+    sim.add_argument("--preset", default="moltbook-like")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--agents", type=int)
+    sim.add_argument("--steps", type=int)
+
+    commands.add_parser("report", help="render the comparative report from the warehouse")
+    export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
+    export.add_argument("out_dir", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    settings = load_settings()
+    if args.command == "export-parquet":
+        from warehouse.reader import export_parquet
+
+        for path in export_parquet(settings.warehouse_path, args.out_dir):
+            print(path)
+        return 0
+
+    runs: list[SocietyRun] = []
+    if args.command == "run":
+        dumps_dir = args.dumps_dir.resolve() if args.dumps_dir else settings.dumps_dir
+        dumps = discover_dumps(dumps_dir)
+        if not dumps:
+            print(f"note: no dump folders under {dumps_dir}; running the simulated society only", file=sys.stderr)
+        runs += [SocietyRun(sid, kind, {"path": str(folder)}) for sid, (kind, folder) in dumps.items()]
+        if not args.no_sim:
+            runs += [simulation_run(spec, args.sim_agents, args.sim_steps) for spec in (args.sim or DEFAULT_SIMULATIONS)]
+    elif args.command == "import":
+        runs.append(dump_run(args.path, args.society_id))
+    elif args.command == "simulate":
+        runs.append(simulation_run(f"{args.preset}:{args.seed}", args.agents, args.steps))
+
+    from pipelines.definitions import build_definitions
+
+    started = time.perf_counter()
+    instance = prepare_instance(settings)
+    execute(
+        build_definitions(settings),
+        instance,
+        runs,
+        log_level="DEBUG" if args.verbose else "WARNING",
+    )
+    print(f"\nfinished in {time.perf_counter() - started:.1f} s")
+    print_summary(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

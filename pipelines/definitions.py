@@ -1,0 +1,31 @@
+"""The one Dagster code location: every asset, check, job, schedule, sensor and resource."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from assets.enrich.defs import ENRICH_ASSETS
+from assets.ingest.defs import INGEST_ASSETS
+from assets.metrics.defs import METRIC_ASSETS
+from assets.reports.defs import society_report
+from pipelines.automation import JOBS, SCHEDULES, SENSORS
+from pipelines.resources import EmbedderResource, ReportsResource, SourcesResource, WarehouseResource
+from pipelines.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=[*INGEST_ASSETS, *ENRICH_ASSETS, *METRIC_ASSETS, society_report],
+        jobs=JOBS,
+        schedules=SCHEDULES,
+        sensors=SENSORS,
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "embedder": EmbedderResource(name=settings.embedder, device=settings.device),
+            "sources": SourcesResource(dumps_dir=str(settings.dumps_dir)),
+            "reports": ReportsResource(directory=str(settings.reports_dir)),
+        },
+    )
+
+
+defs = build_definitions(load_settings())
