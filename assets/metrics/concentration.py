@@ -11,9 +11,11 @@ Populations (zeros kept, §0.5):
 - agent: every non-NULL author of ≥ 1 post or comment.
 
 Quantities:
-- a post's `comments_received` is the platform's reported `comment_count`
-  (not truncated by the API's comment cap), falling back to the observed
-  comments where the report is NULL; community `comments` sums it;
+- a post's `comments_received` is the larger of the platform's reported
+  `comment_count` and the observed comments: both undercount (the observation
+  is truncated by the API's comment cap, the report can be older than the
+  comments collected later, as in the observatory CSV export); community
+  `comments` sums it;
 - an agent's `comments_received` counts observed comments on its posts written
   by anyone else (self-replies are not attention received, as in §4.1);
 - an agent's `upvotes_received` sums the known upvotes of its posts and comments;
@@ -26,6 +28,8 @@ as a stand-in.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -82,11 +86,11 @@ def upvotes_available(posts: pd.DataFrame, comments: pd.DataFrame) -> bool:
 
 
 def post_comments_received(posts: pd.DataFrame, comments: pd.DataFrame) -> pd.Series:
-    """Comments per post (index post_id): reported count, else the observed one."""
+    """Comments per post (index post_id): max(reported, observed), each being a lower bound."""
     observed = comments.groupby("post_id").size()
     obs = posts["post_id"].map(observed).fillna(0).astype(float)
     reported = pd.to_numeric(posts["comment_count"], errors="coerce").astype(float)
-    return pd.Series(reported.fillna(obs).to_numpy(), index=posts["post_id"].to_numpy())
+    return pd.Series(np.fmax(reported, obs).to_numpy(), index=posts["post_id"].to_numpy())
 
 
 def populations(
@@ -160,6 +164,9 @@ def concentration_table(
 ) -> pd.DataFrame:
     """`influence_concentration` rows for window `all` (window_start NULL).
 
+    Needs posts(post_id, community_id, author_id, comment_count[, upvotes]) and
+    comments(post_id, author_id[, upvotes]) of one society.
+
     Without a default community only the `excl_default = false` community rows exist.
     """
     rows = []
@@ -192,7 +199,7 @@ def _index_row(
     obj: str,
     qty: str,
     stat: str,
-    fn,
+    fn: Callable[[np.ndarray], float],
     seed: int,
     B: int,
 ) -> MetricRow:

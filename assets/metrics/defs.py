@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import datetime, timezone
 
 import duckdb
@@ -18,13 +19,15 @@ from pipelines.resources import WarehouseResource
 from warehouse.writer import replace_society_rows, transaction, upsert
 
 
-def _society_config(conn: duckdb.DuckDBPyConnection, society_id: str) -> dict:
+def _society_config(conn: duckdb.DuckDBPyConnection, society_id: str) -> tuple[dict, int]:
+    """The society's config (comment cap, default community) and the seed its metrics draw from."""
     row = conn.execute(
-        "SELECT config_json FROM societies WHERE society_id = ?", [society_id]
+        "SELECT config_json, seed FROM societies WHERE society_id = ?", [society_id]
     ).fetchone()
     if row is None:
         raise ValueError(f"society {society_id} is not in the warehouse; ingest it first")
-    return json.loads(row[0]) if row[0] else {}
+    seed = int(row[1]) if row[1] is not None else zlib.crc32(society_id.encode("utf-8"))
+    return (json.loads(row[0]) if row[0] else {}), seed
 
 
 def _society_frame(conn: duckdb.DuckDBPyConnection, table: str, society_id: str) -> pd.DataFrame:
@@ -69,11 +72,11 @@ def thread_structure_metrics(
     timing) and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1)."""
     society_id = context.partition_key
     with warehouse.writer() as conn:
-        config = _society_config(conn, society_id)
+        config, seed = _society_config(conn, society_id)
         posts = _society_frame(conn, "posts", society_id)
         comments = _society_frame(conn, "comments", society_id)
         stats = thread_stats(posts, comments, comment_cap=config.get("comment_cap"))
-        rows = thread_metrics(posts, comments, stats)
+        rows = thread_metrics(posts, comments, stats, society_seed=seed)
         _store(conn, society_id, "threads_thread_stats", stats, rows)
     return MaterializeResult(metadata=_metric_metadata(rows, len(stats)))
 
@@ -93,11 +96,11 @@ def attention_concentration_metrics(
     `society_metric` (ANALYTICS_SPEC §4.4)."""
     society_id = context.partition_key
     with warehouse.writer() as conn:
-        config = _society_config(conn, society_id)
+        config, seed = _society_config(conn, society_id)
         posts = _society_frame(conn, "posts", society_id)
         comments = _society_frame(conn, "comments", society_id)
         table = concentration_table(posts, comments, config.get("default_community_id"))
-        rows = concentration_metrics(posts, comments, table)
+        rows = concentration_metrics(posts, comments, table, society_seed=seed)
         _store(conn, society_id, "influence_concentration", table, rows)
     return MaterializeResult(metadata=_metric_metadata(rows, len(table)))
 

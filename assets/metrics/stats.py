@@ -226,7 +226,7 @@ def metric_row(
     return MetricRow(family, metric, value, low, high, n)
 
 
-def society_metric_frame(
+def metrics_frame(
     society_id: str,
     rows: Iterable[MetricRow],
     computed_at: datetime | pd.Timestamp | None = None,

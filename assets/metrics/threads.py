@@ -124,6 +124,9 @@ def _thread_aggregates(tree: pd.DataFrame) -> pd.DataFrame:
 def thread_stats(posts: pd.DataFrame, comments: pd.DataFrame, comment_cap: int | None) -> pd.DataFrame:
     """`threads_thread_stats` rows: one per post with ≥ 1 observed comment (§7.1).
 
+    Needs posts(post_id, community_id, author_id, comment_count, created_at) and
+    comments(comment_id, post_id, parent_id, author_id, created_at) of one society.
+
     Comments on posts absent from `posts` are ignored (no post time or author to
     measure against). `is_capped` follows §0.4: only when `comment_cap` is set,
     and then when the observed comments reach the cap or fall short of the

@@ -28,7 +28,7 @@ def load_report_inputs(conn: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFram
             "SELECT * FROM society_metric ORDER BY family, metric, society_id"
         ).df(),
         "thread_stats": conn.execute(
-            "SELECT society_id, post_id, max_depth, max_width, n_comments_observed, is_capped "
+            "SELECT society_id, post_id, max_depth, max_width, n_comments_observed, is_capped, n_orphans "
             "FROM threads_thread_stats"
         ).df(),
         "topic_info": conn.execute(

@@ -1,0 +1,356 @@
+"""The comparative society report (DESIGN.md §3, ANALYTICS_SPEC.md §8.1): one offline HTML file.
+
+Everything the report shows beyond our own words was written by agents or
+taken from a source (society ids, topic labels and terms), so it is treated as
+hostile: HTML text goes through `html.escape`, text inside Plotly figures is
+entity-escaped as well (Plotly renders a subset of HTML tags in labels), and the
+figure JSON embedded in <script> has `<`, `>`, `&`, U+2028 and U+2029 written
+as \\uXXXX escapes so no string can close the script element.
+
+plotly.js is bundled inline exactly once and nothing is fetched from anywhere
+(no CDN, no web font), so the file opens offline and leaks no request.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+#: Society descriptors shown in the header when present.
+SOCIETY_FIELDS = ["kind", "platform", "preset", "seed"]
+#: Families charted as small-multiple bar panels, in this order; other families follow.
+CHART_FAMILIES = ["threads", "influence"]
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+TOP_TOPICS = 10
+PLOTLY_CONFIG = '{"responsive": true, "displaylogo": false, "showLink": false}'
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       margin: 2rem; color: #222; max-width: 1400px; }
+h1 { margin-bottom: 0.2rem; } .meta { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.ci, .n { color: #666; font-size: 0.8rem; } .na { color: #999; font-style: italic; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1rem; }
+.plot { width: 100%; }
+"""
+
+
+def _e(value: Any) -> str:
+    """Escape any value for HTML text or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _pt(value: Any) -> str:
+    """Escape text placed inside a Plotly figure (Plotly interprets <b>, <a href>, <br> in labels)."""
+    return html.escape("" if value is None else str(value), quote=False)
+
+
+def script_safe_json(text: str) -> str:
+    """Make JSON safe inside <script>: no `<`, `>`, `&`, U+2028/2029 left raw (valid JSON and JS)."""
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
+
+
+def _fmt(value: float) -> str:
+    """Compact number: 4 significant digits, thousands grouped."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    if abs(value) < 0.001:
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
+def _society_ids(societies: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
+    """Societies in the order given, then any that only appear in the metrics."""
+    ids = [str(s) for s in societies["society_id"]] if "society_id" in societies else []
+    extra = sorted({str(s) for s in metrics.get("society_id", pd.Series(dtype=object))} - set(ids))
+    return ids + extra
+
+
+def _colors(ids: Sequence[str]) -> dict[str, str]:
+    return {sid: PALETTE[i % len(PALETTE)] for i, sid in enumerate(ids)}
+
+
+# --------------------------------------------------------------------------- HTML blocks
+
+
+def _header(societies: pd.DataFrame, ids: list[str], generated_at: Any) -> str:
+    when = generated_at.isoformat() if isinstance(generated_at, (datetime, pd.Timestamp)) else generated_at
+    fields = [f for f in SOCIETY_FIELDS if f in societies.columns]
+    counts = [c for c in societies.columns if c.startswith("n_")]
+    head = "".join(f"<th>{_e(c)}</th>" for c in ["society", *fields, *counts])
+    body = []
+    by_id = {str(r["society_id"]): r for _, r in societies.iterrows()} if "society_id" in societies else {}
+    for sid in ids:
+        row = by_id.get(sid)
+        cells = [f"<td>{_e(sid)}</td>"]
+        for c in fields:
+            v = None if row is None else row[c]
+            cells.append(f"<td>{'' if _is_null(v) else _e(v)}</td>")
+        for c in counts:
+            v = None if row is None else row[c]
+            cells.append(f'<td class="num">{"" if _is_null(v) else _e(_fmt(float(v)))}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        "<header><h1>Agent society comparison</h1>"
+        f'<p class="meta">Generated {_e(when)} for {len(ids)} societies. Values are society-level metrics '
+        "from <code>society_metric</code> with their 95 % interval and the number of units behind them "
+        "(n); <span class=\"na\">n/a</span> means below the minimum sample or not available in the source.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></header>"
+    )
+
+
+def _cell(row: pd.Series | None) -> str:
+    if row is None:
+        return '<td class="num na" title="not computed">–</td>'
+    n = "" if _is_null(row["n"]) else f' <span class="n">n={_e(int(row["n"]))}</span>'
+    if _is_null(row["value"]):
+        return f'<td class="num"><span class="na">n/a</span>{n}</td>'
+    ci = ""
+    if not _is_null(row["ci_low"]) and not _is_null(row["ci_high"]):
+        ci = f' <span class="ci">[{_e(_fmt(row["ci_low"]))}, {_e(_fmt(row["ci_high"]))}]</span>'
+    return f'<td class="num">{_e(_fmt(float(row["value"])))}{ci}{n}</td>'
+
+
+def _comparison_table(metrics: pd.DataFrame, ids: list[str]) -> str:
+    """society_metric pivoted: one row per family.metric, one column per society."""
+    if metrics.empty:
+        return "<section><h2>Metrics</h2><p>No metrics computed yet.</p></section>"
+    lookup = {(str(r["society_id"]), r["family"], r["metric"]): r for _, r in metrics.iterrows()}
+    keys = sorted({(str(f), str(m)) for f, m in zip(metrics["family"], metrics["metric"])})
+    head = "<th>family.metric</th>" + "".join(f"<th>{_e(sid)}</th>" for sid in ids)
+    body = []
+    for family, metric in keys:
+        cells = "".join(_cell(lookup.get((sid, family, metric))) for sid in ids)
+        body.append(f"<tr><td>{_e(family)}.{_e(metric)}</td>{cells}</tr>")
+    return (
+        "<section><h2>Metrics side by side</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>"
+    )
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> str:
+    """A div plus an inline script drawing `fig` with the bundled plotly.js."""
+    payload = script_safe_json(fig.to_json())
+    return (
+        f'<div id="{div_id}" class="plot"></div>'
+        f"<script>(function(){{var fig = {payload};"
+        f'Plotly.newPlot("{div_id}", fig.data, fig.layout, {PLOTLY_CONFIG});}})();</script>'
+    )
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _metric_panels(metrics: pd.DataFrame, family: str, ids: list[str]) -> go.Figure | None:
+    """One small bar panel per metric (scales differ: depths, shares, seconds), bars = societies."""
+    fam = metrics[metrics["family"] == family]
+    names = sorted(fam["metric"].astype(str).unique())
+    if not names:
+        return None
+    cols = 4
+    rows = math.ceil(len(names) / cols)
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=[_pt(m) for m in names],
+        vertical_spacing=min(0.12, 0.6 / rows), horizontal_spacing=0.06,
+    )  # fmt: skip
+    colors = _colors(ids)
+    for i, metric in enumerate(names):
+        rows_of = {str(r["society_id"]): r for _, r in fam[fam["metric"] == metric].iterrows()}
+        y, up, down = [], [], []
+        for sid in ids:
+            r = rows_of.get(sid)
+            v = None if r is None or _is_null(r["value"]) else float(r["value"])
+            lo = None if v is None or _is_null(r["ci_low"]) else float(r["ci_low"])
+            hi = None if v is None or _is_null(r["ci_high"]) else float(r["ci_high"])
+            y.append(v)
+            up.append(None if hi is None else max(0.0, hi - v))
+            down.append(None if lo is None else max(0.0, v - lo))
+        for j, sid in enumerate(ids):
+            fig.add_trace(
+                go.Bar(
+                    x=[_pt(sid)], y=[y[j]], name=_pt(sid), legendgroup=_pt(sid), showlegend=(i == 0),
+                    marker_color=colors[sid],
+                    error_y=dict(type="data", symmetric=False, array=[up[j]], arrayminus=[down[j]]),
+                ),
+                row=i // cols + 1, col=i % cols + 1,
+            )  # fmt: skip
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(
+        template="plotly_white", height=260 * rows + 80, barmode="group",
+        title_text=_pt(f"{family} metrics (95 % CI)"), margin=dict(t=90, l=40, r=20, b=20),
+    )  # fmt: skip
+    return fig
+
+
+def _depth_distribution(thread_stats: pd.DataFrame | None, ids: list[str]) -> go.Figure | None:
+    """Share of threads by max_depth per society, over uncapped orphan-free threads (as the metrics)."""
+    if thread_stats is None or thread_stats.empty or "max_depth" not in thread_stats:
+        return None
+    ts = thread_stats.dropna(subset=["max_depth"])
+    if "is_capped" in ts:
+        ts = ts[~ts["is_capped"].astype(bool)]
+    if "n_orphans" in ts:
+        ts = ts[ts["n_orphans"] == 0]
+    if ts.empty:
+        return None
+    colors = _colors(ids)
+    fig = go.Figure()
+    for sid in ids:
+        depths = ts.loc[ts["society_id"].astype(str) == sid, "max_depth"].astype(int)
+        if depths.empty:
+            continue
+        share = depths.value_counts(normalize=True).sort_index()
+        fig.add_trace(go.Bar(x=share.index.tolist(), y=share.to_numpy().tolist(), name=_pt(sid),
+                             marker_color=colors[sid]))  # fmt: skip
+    fig.update_layout(
+        template="plotly_white", barmode="group", height=380,
+        title_text="Thread max depth (uncapped, orphan-free threads)",
+        xaxis_title="max depth", yaxis_title="share of threads", xaxis=dict(dtick=1),
+    )  # fmt: skip
+    return fig
+
+
+def _terms(value: Any, limit: int = 8) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return ", ".join(str(t) for t in list(value)[:limit])
+    return str(value)
+
+
+def _top_topics(topic_info: pd.DataFrame | None, ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Largest non-outlier topics per society (topic_info joined to topic_models for society_id)."""
+    if topic_info is None or topic_info.empty:
+        return {}
+    key = "society_id" if "society_id" in topic_info.columns else "model_id"
+    ti = topic_info[topic_info["topic"] != -1].copy()
+    if "label" not in ti.columns:
+        ti["label"] = None
+    if "top_terms" not in ti.columns:
+        ti["top_terms"] = None
+    # BERTopic labels can be empty; fall back to the first terms so a bar is never blank.
+    ti["display"] = [
+        str(label) if not _is_null(label) and str(label) else _terms(terms, 4)
+        for label, terms in zip(ti["label"], ti["top_terms"])
+    ]
+    out = {}
+    groups = ids if key == "society_id" else sorted(ti[key].astype(str).unique())
+    for g in groups:
+        part = ti[ti[key].astype(str) == g].sort_values(["size", "topic"], ascending=[False, True]).head(TOP_TOPICS)
+        if not part.empty:
+            out[g] = part
+    return out
+
+
+def _topic_section(topic_info: pd.DataFrame | None, ids: list[str]) -> str:
+    tops = _top_topics(topic_info, ids)
+    if not tops:
+        return "<section><h2>Top topics</h2><p>No topic model for these societies.</p></section>"
+    colors = _colors(list(tops))
+    blocks = []
+    for i, (sid, part) in enumerate(tops.items()):
+        labels = [_pt(f"{t}: {d[:60]}") for t, d in zip(part["topic"], part["display"])]
+        fig = go.Figure(go.Bar(x=part["size"].astype(float).tolist()[::-1], y=labels[::-1], orientation="h",
+                               marker_color=colors[sid]))  # fmt: skip
+        fig.update_layout(
+            template="plotly_white", height=80 + 28 * len(part), title_text=_pt(f"Top topics: {sid}"),
+            margin=dict(l=20, r=20, t=50, b=30), yaxis=dict(automargin=True), xaxis_title="texts",
+        )  # fmt: skip
+        rows = "".join(
+            f"<tr><td class=\"num\">{_e(t)}</td><td class=\"num\">{_e(s)}</td><td>{_e(d)}</td>"
+            f"<td>{_e(_terms(terms))}</td></tr>"
+            for t, s, d, terms in zip(part["topic"], part["size"], part["display"], part["top_terms"])
+        )
+        table = (
+            "<table><thead><tr><th>topic</th><th>size</th><th>label</th><th>top terms</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+        blocks.append(f"<div><h3>{_e(sid)}</h3>{_figure_html(fig, f'fig-topics-{i}')}{table}</div>")
+    return f'<section><h2>Top topics</h2><div class="grid">{"".join(blocks)}</div></section>'
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def render_society_report(
+    societies: pd.DataFrame,
+    metrics: pd.DataFrame,
+    thread_stats: pd.DataFrame | None,
+    topic_info: pd.DataFrame | None,
+    generated_at: datetime | pd.Timestamp | str,
+) -> str:
+    """One self-contained HTML document comparing the given societies side by side.
+
+    `societies`: society_id plus any of kind, platform, preset, seed and `n_*` row counts.
+    `metrics`: society_metric rows. `thread_stats`: threads_thread_stats rows with society_id.
+    `topic_info`: topic_info rows with society_id (join topic_models), else grouped by model_id.
+    """
+    ids = _society_ids(societies, metrics)
+    if not ids:
+        raise ValueError("no society to report on")
+    families = [f for f in CHART_FAMILIES if f in set(metrics.get("family", []))]
+    families += sorted(set(metrics.get("family", [])) - set(CHART_FAMILIES))
+    charts = []
+    for k, family in enumerate(families):
+        fig = _metric_panels(metrics, family, ids)
+        if fig is not None:
+            charts.append(_figure_html(fig, f"fig-metrics-{k}"))
+    depth = _depth_distribution(thread_stats, ids)
+    if depth is not None:
+        charts.append(_figure_html(depth, "fig-depth"))
+    chart_section = "<section><h2>Charts</h2>" + ("".join(charts) or "<p>No metric to chart.</p>") + "</section>"
+
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Agent society comparison</title>"
+        f"<style>{CSS}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        "</head><body>"
+        + _header(societies, ids, generated_at)
+        + _comparison_table(metrics, ids)
+        + chart_section
+        + _topic_section(topic_info, ids)
+        + "</body></html>\n"
+    )
+
+
+def write_report(html_text: str, path: str | os.PathLike[str]) -> Path:
+    """Write the report atomically (readers never see half a file) and return its path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html_text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

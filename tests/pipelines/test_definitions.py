@@ -1,0 +1,61 @@
+"""The Dagster code location loads cleanly and describes itself."""
+
+from __future__ import annotations
+
+import warnings
+
+from dagster import AssetsDefinition, Definitions
+
+from pipelines.definitions import build_definitions
+from pipelines.settings import Settings
+
+
+def _settings(tmp_path) -> Settings:
+    return Settings(
+        warehouse_path=tmp_path / "w.duckdb",
+        reports_dir=tmp_path / "reports",
+        dumps_dir=tmp_path / "dumps",
+        dagster_home=tmp_path / "dagster",
+        embedder="minilm",
+        device=None,
+    )
+
+
+def test_definitions_load_without_warnings(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        defs = build_definitions(_settings(tmp_path))
+        Definitions.validate_loadable(defs)
+        repository = defs.get_repository_def()
+    job_names = {job.name for job in repository.get_all_jobs()}
+    assert {"moltbook_api_job", "observatory_csv_job", "simulation_job", "society_report_job"} <= job_names
+    assert {s.name for s in repository.schedule_defs} == {"daily_society_report"}
+    assert {s.name for s in repository.sensor_defs} == {"new_dump_sensor"}
+
+
+def test_every_asset_is_described_and_writers_share_one_pool(tmp_path):
+    defs = build_definitions(_settings(tmp_path))
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {
+        "moltbook_api_traces", "observatory_csv_traces", "simulated_traces", "text_embeddings",
+        "topic_assignments", "thread_structure_metrics", "attention_concentration_metrics", "society_report",
+    } <= keys
+    for asset_def in defs.assets:
+        assert isinstance(asset_def, AssetsDefinition)
+        for spec in asset_def.specs:
+            assert spec.description and len(spec.description) > 40, spec.key
+        if asset_def.key.to_user_string() != "society_report":  # the report only reads
+            assert asset_def.op.pool == "warehouse_writer", asset_def.key
+
+
+def test_ingest_assets_carry_the_integrity_checks(tmp_path):
+    defs = build_definitions(_settings(tmp_path))
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name)
+        for asset_def in defs.assets
+        for spec in asset_def.check_specs
+    }
+    for asset_name in ("moltbook_api_traces", "observatory_csv_traces", "simulated_traces"):
+        for check in ("unique_ids", "comments_have_posts", "no_negative_counts"):
+            assert (asset_name, check) in checks
