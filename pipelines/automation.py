@@ -1,7 +1,5 @@
 """Jobs, the schedule and the sensor: how societies enter the warehouse and the report stays fresh."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import (
@@ -27,19 +25,16 @@ _PER_SOCIETY_STAGES = AssetSelection.groups("enrich", "metrics")
 moltbook_api_job = define_asset_job(
     "moltbook_api_job",
     selection=AssetSelection.assets(moltbook_api_traces) | _PER_SOCIETY_STAGES,
-    partitions_def=society_partitions,
     description="Import one raw Moltbook API JSON dump as a society, then enrich and measure it.",
 )
 observatory_csv_job = define_asset_job(
     "observatory_csv_job",
     selection=AssetSelection.assets(observatory_csv_traces) | _PER_SOCIETY_STAGES,
-    partitions_def=society_partitions,
     description="Import one Moltbook Observatory CSV export as a society, then enrich and measure it.",
 )
 simulation_job = define_asset_job(
     "simulation_job",
     selection=AssetSelection.assets(simulated_traces) | _PER_SOCIETY_STAGES,
-    partitions_def=society_partitions,
     description="Run one built-in simulated society (sim-<preset>-<seed>), then enrich and measure it.",
 )
 society_report_job = define_asset_job(

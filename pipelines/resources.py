@@ -1,7 +1,5 @@
 """Dagster resources: thin handles on the warehouse and the embedder, configured from the environment."""
 
-from __future__ import annotations
-
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Dagster wiring of the enrichment stage: embeddings (cached) and BERTopic topics per society."""
 
-from __future__ import annotations
-
 import json
 from datetime import datetime, timezone
 

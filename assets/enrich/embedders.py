@@ -58,10 +58,11 @@ class MiniLMEmbedder:
     model_id: str = "all-MiniLM-L6-v2"
     dimension: int = 384
 
-    def __init__(self, device: str | None = None, batch_size: int = 64, chunk_size: int = 8192) -> None:
-        if batch_size < 1 or chunk_size < 1:
+    def __init__(self, device: str | None = None, batch_size: int | None = None, chunk_size: int = 8192) -> None:
+        if (batch_size is not None and batch_size < 1) or chunk_size < 1:
             raise ValueError("batch_size and chunk_size must be positive")
         self.device = device
+        # None: 256 on CUDA (fp16 has room), 64 on CPU (compute-bound; size barely matters there).
         self.batch_size = batch_size
         # Texts handed to one encode() call: bounds the tokenised/sorted working set.
         self.chunk_size = chunk_size
@@ -104,7 +105,7 @@ class MiniLMEmbedder:
             chunk = texts[start : start + self.chunk_size]
             vectors = model.encode(
                 chunk,
-                batch_size=self.batch_size,
+                batch_size=self.batch_size or (256 if str(self.device).startswith("cuda") else 64),
                 show_progress_bar=False,
                 convert_to_numpy=True,
                 normalize_embeddings=True,

@@ -160,16 +160,13 @@ def make_vectorizer(docs: Sequence[str]) -> tuple[CountVectorizer, dict[str, Any
     raise ValueError("no vocabulary: documents contain no word tokens")
 
 
-def _skipped(
-    text_ids: Sequence[str], params: dict[str, Any], reason: str
-) -> TopicResult:
+def _skipped(text_ids: Sequence[str], params: dict[str, Any], reason: str) -> TopicResult:
     """Every text is an outlier (-1) when no model can be fitted."""
     params = {**params, "skipped_reason": reason, "n_topics": 0}
     assignments = pd.DataFrame({"text_id": list(text_ids), "topic": -1, "prob": 0.0})
-    assignments = assignments.astype({"topic": "int64", "prob": "float64"})
-    info = pd.DataFrame(
-        {"topic": [-1], "size": [len(text_ids)], "label": ["-1"], "top_terms": [[]]}
-    ) if len(text_ids) else pd.DataFrame(columns=["topic", "size", "label", "top_terms"])
+    assignments = assignments.astype({"text_id": str, "topic": "int64", "prob": "float64"})
+    info_rows = [{"topic": -1, "size": len(text_ids), "label": "-1", "top_terms": []}] if len(text_ids) else []
+    info = pd.DataFrame(info_rows, columns=["topic", "size", "label", "top_terms"])
     return TopicResult(assignments=assignments, info=info, params=params, model=None)
 
 

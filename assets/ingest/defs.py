@@ -1,7 +1,5 @@
 """Dagster wiring of the ingest stage: one asset per source kind, one partition per society."""
 
-from __future__ import annotations
-
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional

@@ -1,7 +1,5 @@
 """Dagster wiring of the metrics stage: one asset per family, one partition per society."""
 
-from __future__ import annotations
-
 import json
 import zlib
 from datetime import datetime, timezone

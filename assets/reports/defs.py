@@ -1,7 +1,5 @@
 """Dagster wiring of the report stage: one HTML file comparing every society in the warehouse."""
 
-from __future__ import annotations
-
 from datetime import datetime, timezone
 
 import duckdb

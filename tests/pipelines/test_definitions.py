@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 from dagster import AssetsDefinition, Definitions
 
 from pipelines.definitions import build_definitions
-from pipelines.settings import Settings
+from pipelines.settings import REPO_ROOT, Settings
 
 
 def _settings(tmp_path) -> Settings:
@@ -21,7 +23,16 @@ def _settings(tmp_path) -> Settings:
     )
 
 
-def test_definitions_load_without_warnings(tmp_path):
+def test_the_code_location_imports_without_any_warning():
+    # A fresh interpreter, so import-time warnings (deprecations, config problems) are seen.
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import pipelines.definitions"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_definitions_load_with_jobs_schedule_and_sensor(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         defs = build_definitions(_settings(tmp_path))

@@ -1,0 +1,60 @@
+"""The offline MiniLM embedder and the embedder seam."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assets.enrich.embedders import Embedder, MiniLMEmbedder, content_hash, l2_normalise, make_embedder
+
+
+def test_minilm_loads_offline_and_embeds_unit_vectors(minilm: MiniLMEmbedder) -> None:
+    vectors = minilm.embed(["An agent posted about the weather.", "", "Ünïcödé and 中文 text"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert minilm.model_id == "all-MiniLM-L6-v2" and minilm.dimension == 384
+    assert minilm.device == "cpu"  # this test machine has no CUDA
+    assert isinstance(minilm, Embedder)
+
+
+def test_paraphrases_are_closer_than_unrelated_texts(minilm: MiniLMEmbedder) -> None:
+    a, b, c = minilm.embed(
+        [
+            "The cat is sleeping on the sofa.",
+            "A kitten naps on the couch.",
+            "Quarterly interest rates rose sharply at the central bank.",
+        ]
+    )
+    assert float(a @ b) > float(a @ c) + 0.3
+
+
+def test_chunking_does_not_change_vectors(minilm: MiniLMEmbedder) -> None:
+    texts = [f"message number {i} about topic {i % 3}" for i in range(7)]
+    small = MiniLMEmbedder(batch_size=2, chunk_size=3)
+    small._model = minilm.model  # same weights, different batching
+    np.testing.assert_allclose(small.embed(texts), minilm.embed(texts), atol=1e-5)
+
+
+def test_empty_input_gives_empty_matrix() -> None:
+    out = MiniLMEmbedder().embed([])  # must not even load the model
+    assert out.shape == (0, 384) and out.dtype == np.float32
+
+
+def test_make_embedder_is_chosen_by_name() -> None:
+    embedder = make_embedder("minilm", device="cpu", batch_size=16)
+    assert isinstance(embedder, MiniLMEmbedder) and embedder.batch_size == 16
+    assert isinstance(make_embedder("all-MiniLM-L6-v2"), MiniLMEmbedder)
+    with pytest.raises(ValueError, match="unknown embedder"):
+        make_embedder("does-not-exist")
+
+
+def test_content_hash_is_exact_text_sha256() -> None:
+    assert content_hash("hello") == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    assert content_hash("hello ") != content_hash("hello")
+    assert content_hash("Hello") != content_hash("hello")
+    assert content_hash("é") == content_hash("\u00e9") != content_hash("e\u0301")  # no Unicode normalisation
+
+
+def test_l2_normalise_keeps_zero_rows_finite() -> None:
+    out = l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
