@@ -1,0 +1,20 @@
+"""Shared simulator runs: each default-size run takes about a second, so tests share them."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulators import simulate
+from warehouse.batch import CanonicalBatch
+
+
+@pytest.fixture(scope="session")
+def moltbook() -> CanonicalBatch:
+    """The default small `moltbook-like` run at seed 1 (500 agents × 720 one-minute steps)."""
+    return simulate("moltbook-like", seed=1)
+
+
+@pytest.fixture(scope="session")
+def deep_threads() -> CanonicalBatch:
+    """A small run with replies made common (p_reply 0.95), so the depth cap is exercised."""
+    return simulate("moltbook-like", seed=3, n_agents=200, n_steps=240, p_reply=0.95)
