@@ -49,6 +49,14 @@ th { background: #f3f3f3; } td.num { font-variant-numeric: tabular-nums; white-s
 """
 
 
+# The page may load nothing from anywhere: inline script and style only, images from data URIs
+# (Plotly's PNG download). A label that slipped past escaping still could not fetch or beacon.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
 def _e(value: Any) -> str:
     """Escape any value for HTML text or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -329,6 +337,7 @@ def render_society_report(
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
         "<title>Agent society comparison</title>"
         f"<style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 
 import pandas as pd
 import pytest
@@ -150,3 +152,28 @@ def test_write_report(tmp_path, report):
     path = write_report(report, tmp_path / "out" / "society_report.html")
     assert path.read_text(encoding="utf-8") == report
     assert [p.name for p in path.parent.iterdir()] == ["society_report.html"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_renders_its_charts_in_headless_chromium_without_any_request(report, tmp_path):
+    page = write_report(report, tmp_path / "report.html")
+    result = subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+            "--virtual-time-budget=5000", "--dump-dom", page.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )
+    dom, console = result.stdout, result.stderr
+    # Every figure was drawn by the inline plotly.js.
+    assert dom.count('class="plot-container plotly"') == report.count("Plotly.newPlot") >= 2
+    # The page's CSP blocks any load; Chromium logs each attempt, so none may appear.
+    assert "Content Security Policy" not in console
+    assert "Uncaught" not in console
+    # The injected label stayed text: no script element carries it.
+    assert "<script>alert(1)</script>" not in dom
