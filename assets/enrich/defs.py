@@ -36,6 +36,7 @@ def text_embeddings(
     warehouse, or repeated verbatim by a template flood, is embedded once."""
     society_id = context.partition_key
     model = embedder.get()
+    # Read, then compute with the file closed, then write: the writer lock is held only for I/O.
     with warehouse.writer() as conn:
         texts = conn.execute(
             "SELECT text_id, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
@@ -47,9 +48,9 @@ def text_embeddings(
             [model.model_id],
         ).fetchall()
         conn.unregister("_wanted")
-        batch = embed_with_cache(texts, model, cached=dict(cached_rows))
-        with transaction(conn):
-            counts = upsert(conn, "text_embeddings", batch.rows.assign(society_id=society_id))
+    batch = embed_with_cache(texts, model, cached=dict(cached_rows))
+    with warehouse.writer() as conn, transaction(conn):
+        counts = upsert(conn, "text_embeddings", batch.rows.assign(society_id=society_id))
     context.log.info(f"{society_id}: {batch.counts}")
     return MaterializeResult(
         metadata={
@@ -85,46 +86,46 @@ def topic_assignments(
             "WHERE t.society_id = ? AND t.kind = 'post' AND e.model_id = ? ORDER BY t.text_id",
             [society_id, embedding_model_id],
         ).df()
-        embeddings = (
-            np.vstack(posts["vector"].to_list()).astype(np.float32)
-            if len(posts)
-            else np.zeros((0, 0), dtype=np.float32)
+    embeddings = (
+        np.vstack(posts["vector"].to_list()).astype(np.float32)
+        if len(posts)
+        else np.zeros((0, 0), dtype=np.float32)
+    )
+    result = fit_topics(
+        posts["text_id"].tolist(),
+        posts["text"].tolist(),
+        embeddings,
+        posts["content_hash"].tolist(),
+        seed=TOPIC_SEED,
+    )
+    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post"}
+    with warehouse.writer() as conn, transaction(conn):
+        conn.execute(
+            "DELETE FROM topic_info WHERE model_id IN "
+            "(SELECT model_id FROM topic_models WHERE society_id = ?)",
+            [society_id],
         )
-        result = fit_topics(
-            posts["text_id"].tolist(),
-            posts["text"].tolist(),
-            embeddings,
-            posts["content_hash"].tolist(),
-            seed=TOPIC_SEED,
+        conn.execute("DELETE FROM topic_assignments WHERE society_id = ?", [society_id])
+        upsert(
+            conn,
+            "topic_models",
+            pd.DataFrame(
+                [
+                    {
+                        "model_id": model_id,
+                        "society_id": society_id,
+                        "params_json": json.dumps(params, sort_keys=True, default=str),
+                        "created_at": datetime.now(timezone.utc),
+                    }
+                ]
+            ),
         )
-        params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post"}
-        with transaction(conn):
-            conn.execute(
-                "DELETE FROM topic_info WHERE model_id IN "
-                "(SELECT model_id FROM topic_models WHERE society_id = ?)",
-                [society_id],
-            )
-            conn.execute("DELETE FROM topic_assignments WHERE society_id = ?", [society_id])
-            upsert(
-                conn,
-                "topic_models",
-                pd.DataFrame(
-                    [
-                        {
-                            "model_id": model_id,
-                            "society_id": society_id,
-                            "params_json": json.dumps(params, sort_keys=True, default=str),
-                            "created_at": datetime.now(timezone.utc),
-                        }
-                    ]
-                ),
-            )
-            upsert(
-                conn,
-                "topic_assignments",
-                result.assignments.assign(society_id=society_id, model_id=model_id),
-            )
-            upsert(conn, "topic_info", result.info.assign(model_id=model_id))
+        upsert(
+            conn,
+            "topic_assignments",
+            result.assignments.assign(society_id=society_id, model_id=model_id),
+        )
+        upsert(conn, "topic_info", result.info.assign(model_id=model_id))
     n_topics = int((result.info["topic"] >= 0).sum()) if len(result.info) else 0
     outlier_share = float((result.assignments["topic"] == -1).mean()) if len(result.assignments) else None
     preview = result.info.sort_values("size", ascending=False).head(10)[["topic", "size", "label"]]
