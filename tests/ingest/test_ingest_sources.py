@@ -1,0 +1,36 @@
+"""Society ids say where a society comes from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assets.ingest.sources import (
+    SimulatedSociety,
+    detect_dump_format,
+    dump_folder_name,
+    dump_society_id,
+    parse_simulated_society_id,
+    simulated_society_id,
+)
+
+
+def test_dump_ids_round_trip_to_their_folder():
+    assert dump_society_id(Path("/data/Observatory CSV")) == "moltbook-dump-observatory_csv"
+    assert dump_folder_name("moltbook-dump-observatory_csv") == "observatory_csv"
+    with pytest.raises(ValueError):
+        dump_folder_name("moltbook-dump-../etc")  # never a path outside the dumps folder
+
+
+def test_simulated_ids_write_preset_hyphens_as_underscores():
+    assert simulated_society_id("moltbook-like", 7) == "sim-moltbook_like-7"
+    assert parse_simulated_society_id("sim-moltbook_like-7") == SimulatedSociety("moltbook-like", 7)
+    with pytest.raises(ValueError):
+        parse_simulated_society_id("sim-moltbook-like-7")
+
+
+def test_dump_format_is_read_off_the_files(tmp_path, moltbook_data):
+    assert detect_dump_format(moltbook_data / "api") == "moltbook_api"
+    assert detect_dump_format(moltbook_data / "observatory_csv") == "observatory_csv"
+    assert detect_dump_format(tmp_path) is None
