@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import pandas as pd
 from dagster import (
@@ -20,7 +20,12 @@ from assets.ingest.checks import TRACE_CHECK_NAMES, check_traces
 from assets.ingest.clean import input_fingerprint
 from assets.ingest.moltbook_api import parse_api_dump
 from assets.ingest.observatory_csv import parse_observatory_export
-from assets.ingest.sources import detect_dump_format, dump_folder_name, parse_simulated_society_id
+from assets.ingest.sources import (
+    SourceKind,
+    detect_dump_format,
+    dump_folder_name,
+    parse_simulated_society_id,
+)
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
 from pipelines.resources import SourcesResource, WarehouseResource
 from simulators.presets import simulate
@@ -46,21 +51,34 @@ def _check_specs(asset_name: str) -> list[AssetCheckSpec]:
     return [AssetCheckSpec(name, asset=asset_name) for name in TRACE_CHECK_NAMES]
 
 
-def _dump_folder(
-    context: AssetExecutionContext, config: DumpImportConfig, sources: SourcesResource, expected: str
-) -> Path:
+# How each dump kind is parsed, and which of its files make up its input fingerprint.
+DUMP_PARSERS: dict[SourceKind, tuple[Callable[..., CanonicalBatch], str]] = {
+    "moltbook_api": (parse_api_dump, "*.json"),
+    "observatory_csv": (parse_observatory_export, "*.csv"),
+}
+
+
+def _import_dump(
+    context: AssetExecutionContext,
+    config: DumpImportConfig,
+    warehouse: WarehouseResource,
+    sources: SourcesResource,
+    kind: SourceKind,
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """Find the partition's dump folder, parse it, write it atomically and check it."""
+    started_at = datetime.now(timezone.utc)
     society_id = context.partition_key
     folder = Path(config.path) if config.path else Path(sources.dumps_dir) / dump_folder_name(society_id)
     found = detect_dump_format(folder)
-    if found != expected:
+    if found != kind:
         raise ValueError(
-            f"society {society_id}: {folder} is not a {expected} dump (found: {found or 'nothing usable'})"
+            f"society {society_id}: {folder} is not a {kind} dump (found: {found or 'nothing usable'})"
         )
-    return folder
-
-
-def _observed_at(config: DumpImportConfig) -> pd.Timestamp | None:
-    return pd.Timestamp(config.observed_at).tz_convert("UTC") if config.observed_at else None
+    parse, pattern = DUMP_PARSERS[kind]
+    observed_at = pd.Timestamp(config.observed_at).tz_convert("UTC") if config.observed_at else None
+    batch = parse(folder, society_id, observed_at)
+    run_id = f"{kind}:" + input_fingerprint(sorted(folder.glob(pattern)))[:16]
+    yield from _write_and_check(context, warehouse, batch, source=kind, run_id=run_id, started_at=started_at)
 
 
 def _write_and_check(
@@ -131,13 +149,7 @@ def moltbook_api_traces(
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Canonical tables of a society imported from raw Moltbook API JSON (listings and post detail
     with nested comment trees, any era). Bad rows go to `quarantine`; re-importing changes nothing."""
-    started_at = datetime.now(timezone.utc)
-    folder = _dump_folder(context, config, sources, "moltbook_api")
-    batch = parse_api_dump(folder, context.partition_key, observed_at=_observed_at(config))
-    run_id = "moltbook_api:" + input_fingerprint(sorted(folder.glob("*.json")))[:16]
-    yield from _write_and_check(
-        context, warehouse, batch, source="moltbook_api", run_id=run_id, started_at=started_at
-    )
+    yield from _import_dump(context, config, warehouse, sources, "moltbook_api")
 
 
 @asset(
@@ -155,13 +167,7 @@ def observatory_csv_traces(
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Canonical tables of a society imported from the Moltbook Observatory CSV export (posts,
     comments, agents, submolts). Bad rows go to `quarantine`; re-importing changes nothing."""
-    started_at = datetime.now(timezone.utc)
-    folder = _dump_folder(context, config, sources, "observatory_csv")
-    batch = parse_observatory_export(folder, context.partition_key, export_date=_observed_at(config))
-    run_id = "observatory_csv:" + input_fingerprint(sorted(folder.glob("*.csv")))[:16]
-    yield from _write_and_check(
-        context, warehouse, batch, source="observatory_csv", run_id=run_id, started_at=started_at
-    )
+    yield from _import_dump(context, config, warehouse, sources, "observatory_csv")
 
 
 @asset(

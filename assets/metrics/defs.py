@@ -2,7 +2,9 @@
 
 import json
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -17,43 +19,66 @@ from pipelines.resources import WarehouseResource
 from warehouse.writer import replace_society_rows, transaction, upsert
 
 
-def _society_config(conn: duckdb.DuckDBPyConnection, society_id: str) -> tuple[dict, int]:
-    """The society's config (comment cap, default community) and the seed its metrics draw from."""
+@dataclass(frozen=True)
+class SocietyTraces:
+    """What every metric family reads: the society's posts and comments, config and seed."""
+
+    posts: pd.DataFrame
+    comments: pd.DataFrame
+    config: dict
+    seed: int
+
+
+def _read_society(conn: duckdb.DuckDBPyConnection, society_id: str) -> SocietyTraces:
     row = conn.execute(
         "SELECT config_json, seed FROM societies WHERE society_id = ?", [society_id]
     ).fetchone()
     if row is None:
         raise ValueError(f"society {society_id} is not in the warehouse; ingest it first")
-    seed = int(row[1]) if row[1] is not None else zlib.crc32(society_id.encode("utf-8"))
-    return (json.loads(row[0]) if row[0] else {}), seed
-
-
-def _society_frame(conn: duckdb.DuckDBPyConnection, table: str, society_id: str) -> pd.DataFrame:
-    return conn.execute(f"SELECT * FROM {table} WHERE society_id = ?", [society_id]).df()
-
-
-def _metric_metadata(rows: list[MetricRow], n_table_rows: int) -> dict:
-    shown = pd.DataFrame(
-        [{"metric": r.metric, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n} for r in rows]
+    config, seed = row
+    return SocietyTraces(
+        posts=conn.execute("SELECT * FROM posts WHERE society_id = ?", [society_id]).df(),
+        comments=conn.execute("SELECT * FROM comments WHERE society_id = ?", [society_id]).df(),
+        config=json.loads(config) if config else {},
+        seed=int(seed) if seed is not None else zlib.crc32(society_id.encode("utf-8")),
     )
-    return {
-        "dagster/row_count": MetadataValue.int(n_table_rows),
-        "society_metric_rows": MetadataValue.int(len(rows)),
-        "metrics": MetadataValue.md(shown.to_markdown(index=False, floatfmt=".4g")),
-    }
 
 
-def _store(
-    conn: duckdb.DuckDBPyConnection,
-    society_id: str,
+def _measure_family(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
     family_table: str,
-    family_rows: pd.DataFrame,
-    metric_rows: list[MetricRow],
-) -> None:
+    compute: Callable[[SocietyTraces], tuple[pd.DataFrame, list[MetricRow]]],
+) -> MaterializeResult:
+    """Read the society, compute a family (drill-down table + society_metric rows), store both."""
+    society_id = context.partition_key
+    with warehouse.writer() as conn:
+        traces = _read_society(conn, society_id)
+    family_rows, metric_rows = compute(traces)
     computed_at = datetime.now(timezone.utc)
-    with transaction(conn):
+    with warehouse.writer() as conn, transaction(conn):
         replace_society_rows(conn, family_table, society_id, family_rows.assign(computed_at=computed_at))
         upsert(conn, "society_metric", metrics_frame(society_id, metric_rows, computed_at))
+    shown = pd.DataFrame(
+        [{"metric": r.metric, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n} for r in metric_rows]
+    )
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(len(family_rows)),
+            "society_metric_rows": MetadataValue.int(len(metric_rows)),
+            "metrics": MetadataValue.md(shown.to_markdown(index=False, floatfmt=".4g")),
+        }
+    )
+
+
+def _thread_family(traces: SocietyTraces) -> tuple[pd.DataFrame, list[MetricRow]]:
+    stats = thread_stats(traces.posts, traces.comments, comment_cap=traces.config.get("comment_cap"))
+    return stats, thread_metrics(traces.posts, traces.comments, stats, society_seed=traces.seed)
+
+
+def _concentration_family(traces: SocietyTraces) -> tuple[pd.DataFrame, list[MetricRow]]:
+    table = concentration_table(traces.posts, traces.comments, traces.config.get("default_community_id"))
+    return table, concentration_metrics(traces.posts, traces.comments, table, society_seed=traces.seed)
 
 
 @asset(
@@ -68,15 +93,7 @@ def thread_structure_metrics(
 ) -> MaterializeResult:
     """Thread shape per post (`threads_thread_stats`: depth, width, depth-1 share, unanswered share,
     timing) and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1)."""
-    society_id = context.partition_key
-    with warehouse.writer() as conn:
-        config, seed = _society_config(conn, society_id)
-        posts = _society_frame(conn, "posts", society_id)
-        comments = _society_frame(conn, "comments", society_id)
-        stats = thread_stats(posts, comments, comment_cap=config.get("comment_cap"))
-        rows = thread_metrics(posts, comments, stats, society_seed=seed)
-        _store(conn, society_id, "threads_thread_stats", stats, rows)
-    return MaterializeResult(metadata=_metric_metadata(rows, len(stats)))
+    return _measure_family(context, warehouse, "threads_thread_stats", _thread_family)
 
 
 @asset(
@@ -92,15 +109,7 @@ def attention_concentration_metrics(
     """Inequality of attention (`influence_concentration`: Gini, HHI, top-k shares of posts,
     comments and upvotes over agents, posts and communities) and the `influence` family of
     `society_metric` (ANALYTICS_SPEC §4.4)."""
-    society_id = context.partition_key
-    with warehouse.writer() as conn:
-        config, seed = _society_config(conn, society_id)
-        posts = _society_frame(conn, "posts", society_id)
-        comments = _society_frame(conn, "comments", society_id)
-        table = concentration_table(posts, comments, config.get("default_community_id"))
-        rows = concentration_metrics(posts, comments, table, society_seed=seed)
-        _store(conn, society_id, "influence_concentration", table, rows)
-    return MaterializeResult(metadata=_metric_metadata(rows, len(table)))
+    return _measure_family(context, warehouse, "influence_concentration", _concentration_family)
 
 
 METRIC_ASSETS = [thread_structure_metrics, attention_concentration_metrics]
