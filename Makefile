@@ -36,5 +36,9 @@ dev: setup $(DAGSTER_HOME)/dagster.yaml
 report: setup
 	$(BIN)/observatory report
 
+# Medians of wall time and peak memory of the main job, cold and warm (several minutes).
+bench: setup
+	$(BIN)/python -m pipelines.bench --repeat 3
+
 clean:
 	rm -rf var
