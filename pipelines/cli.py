@@ -16,8 +16,13 @@ from typing import Any, Sequence
 
 from dagster import DagsterInstance, Definitions
 
-from assets.ingest.sources import SourceKind, discover_dumps, dump_society_id, detect_dump_format
-from assets.ingest.sources import simulated_society_id
+from assets.ingest.sources import (
+    SourceKind,
+    detect_dump_format,
+    discover_dumps,
+    dump_society_id,
+    simulated_society_id,
+)
 from pipelines.settings import Settings, load_settings
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
@@ -61,7 +66,6 @@ def execute(
     instance: DagsterInstance,
     runs: Sequence[SocietyRun],
     *,
-    with_report: bool = True,
     log_level: str = "WARNING",
 ) -> None:
     """Register each society as a partition, run its source's job on it, then render the report."""
@@ -81,28 +85,20 @@ def execute(
             run_config={"ops": {INGEST_ASSET_BY_SOURCE[run.source]: {"config": config}}, "loggers": loggers},
         )
         print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
-    if with_report:
-        started = time.perf_counter()
-        print("[report] society_report ...", flush=True)
-        defs.resolve_job_def(society_report_job.name).execute_in_process(
-            instance=instance, run_config={"loggers": loggers}
-        )
-        print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
+    print("[report] society_report ...", flush=True)
+    defs.resolve_job_def(society_report_job.name).execute_in_process(
+        instance=instance, run_config={"loggers": loggers}
+    )
+    print(f"      done in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def print_summary(settings: Settings) -> None:
-    from warehouse.reader import query
+    from warehouse.reader import open_reader, society_overview
 
-    counts = query(
-        settings.warehouse_path,
-        "SELECT s.society_id, "
-        " (SELECT count(*) FROM posts p WHERE p.society_id = s.society_id) AS posts, "
-        " (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS comments, "
-        " (SELECT count(*) FROM agents a WHERE a.society_id = s.society_id) AS agents, "
-        " (SELECT count(*) FROM quarantine q WHERE q.society_id = s.society_id) AS quarantined, "
-        " (SELECT count(*) FROM society_metric m WHERE m.society_id = s.society_id) AS metrics "
-        "FROM societies s ORDER BY s.society_id",
-    )
+    with open_reader(settings.warehouse_path) as conn:
+        overview = society_overview(conn)
+    counts = overview[["society_id", "n_posts", "n_comments", "n_agents", "n_quarantined", "n_metrics"]]
     print()
     print(counts.to_string(index=False))
     print()

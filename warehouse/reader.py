@@ -29,6 +29,19 @@ def query(path: str | Path, sql: str, params: list[Any] | None = None) -> pd.Dat
         return conn.execute(sql, params or []).df()
 
 
+def society_overview(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per society: where it came from and how much of it the warehouse holds."""
+    return conn.execute(
+        "SELECT s.society_id, s.kind, s.platform, s.preset, s.seed, s.source_uri, "
+        " (SELECT count(*) FROM posts p WHERE p.society_id = s.society_id) AS n_posts, "
+        " (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS n_comments, "
+        " (SELECT count(*) FROM agents a WHERE a.society_id = s.society_id) AS n_agents, "
+        " (SELECT count(*) FROM quarantine q WHERE q.society_id = s.society_id) AS n_quarantined, "
+        " (SELECT count(*) FROM society_metric m WHERE m.society_id = s.society_id) AS n_metrics "
+        "FROM societies s ORDER BY s.society_id"
+    ).df()
+
+
 def export_parquet(path: str | Path, out_dir: str | Path) -> list[Path]:
     """Write every warehouse table to `<out_dir>/<table>.parquet` for tools that do not speak DuckDB."""
     out_dir = Path(out_dir)

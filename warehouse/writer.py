@@ -32,11 +32,6 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
 
-    def __iadd__(self, other: "UpsertCounts") -> "UpsertCounts":
-        self.inserted += other.inserted
-        self.updated += other.updated
-        return self
-
 
 @dataclass
 class BatchResult:

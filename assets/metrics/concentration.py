@@ -80,11 +80,6 @@ def _upvotes(df: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(df["upvotes"], errors="coerce").astype(float)
 
 
-def upvotes_available(posts: pd.DataFrame, comments: pd.DataFrame) -> bool:
-    """True when any post or comment carries a known upvote count."""
-    return bool(_upvotes(posts).notna().any() or _upvotes(comments).notna().any())
-
-
 def post_comments_received(posts: pd.DataFrame, comments: pd.DataFrame) -> pd.Series:
     """Comments per post (index post_id): max(reported, observed), each being a lower bound."""
     observed = comments.groupby("post_id").size()

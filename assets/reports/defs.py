@@ -10,18 +10,13 @@ from assets.enrich.defs import topic_assignments
 from assets.metrics.defs import METRIC_ASSETS
 from assets.reports.html_report import render_society_report, write_report
 from pipelines.resources import ReportsResource, WarehouseResource
+from warehouse.reader import society_overview
 
 
 def load_report_inputs(conn: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """Everything the report shows, read through a read-only connection."""
     return {
-        "societies": conn.execute(
-            "SELECT s.society_id, s.kind, s.platform, s.preset, s.seed, s.source_uri, "
-            " (SELECT count(*) FROM posts p WHERE p.society_id = s.society_id) AS n_posts, "
-            " (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS n_comments, "
-            " (SELECT count(*) FROM agents a WHERE a.society_id = s.society_id) AS n_agents "
-            "FROM societies s ORDER BY s.society_id"
-        ).df(),
+        "societies": society_overview(conn),
         "metrics": conn.execute(
             "SELECT * FROM society_metric ORDER BY family, metric, society_id"
         ).df(),
