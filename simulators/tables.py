@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 
 from simulators import text as text_mod
-from simulators.engine import ACTION_TYPES, ARCHETYPES, COMMENT, FEEDS, ITEM_KINDS, REPLY, Trace
+from simulators.core import ACTION_TYPES, COMMENT, FEEDS, ITEM_KINDS, REPLY, SOURCES, TONES, Trace
 from simulators.text import TOPICS
 from warehouse.batch import CanonicalBatch
 
 
-def society_id_for(preset: str, seed: int) -> str:
-    """`sim-<preset with hyphens as underscores>-<seed>` so the id splits cleanly on '-'."""
-    return f"sim-{preset.replace('-', '_')}-{seed}"
+def society_id_for(preset: str, seed: int, twin: str | None = None) -> str:
+    """`sim-<preset with hyphens as underscores>-<seed>[-<twin>]`: splits cleanly on '-'."""
+    base = f"sim-{preset.replace('-', '_')}-{seed}"
+    return f"{base}-{twin}" if twin else base
 
 
 def _ids(society_id: str, kind: str, n: int) -> np.ndarray:
@@ -65,13 +66,17 @@ def _action_info(
     return out
 
 
+def _stance_labels(stance: np.ndarray) -> list[str | None]:
+    return [None if np.isnan(x) else f"{x:.4f}" for x in stance]
+
+
 def build_batch(
-    trace: Trace, *, preset: str, ground_truth: pd.DataFrame, extra_config: dict[str, Any]
+    trace: Trace, *, preset: str, twin: str | None = None, ground_truth: pd.DataFrame,
+    extra_config: dict[str, Any],
 ) -> CanonicalBatch:
     """All canonical tables for one simulated society."""
     cfg = trace.config
-    pop = trace.population
-    sid = society_id_for(preset, trace.seed)
+    sid = society_id_for(preset, trace.seed, twin)
     start = pd.Timestamp(cfg.clock_start)
     step_ms = cfg.step_seconds * 1000
     n_agents = cfg.n_agents
@@ -83,26 +88,32 @@ def build_batch(
     agent_ids = _ids(sid, "agent", n_agents)
     post_ids = _ids(sid, "post", n_posts)
     comment_ids = _ids(sid, "comment", n_comments)
-    community_ids = _ids(sid, "community", len(pop.community_topic))
+    community_ids = _ids(sid, "community", len(trace.community_topic))
     vote_ids = _ids(sid, "vote", len(V["voter"]))
     item_ids = np.concatenate([post_ids, comment_ids, agent_ids, np.array([None], dtype=object)])
     item_offset = np.array([0, n_posts, n_posts + n_comments])
 
     posts_txt, comments_txt = text_mod.generate(
         seed=trace.seed,
-        post_author_interest=pop.interest[P["author"]],
-        comment_author_interest=pop.interest[C["author"]],
-        comment_post=C["post"],
-        p_dup=cfg.p_dup,
-        template_pool=cfg.template_pool,
-        template_zipf=cfg.template_zipf,
-        signal_strength=cfg.signal_strength,
-        topic_from_interest=cfg.topic_from_interest,
-        comment_topic_from_post=cfg.comment_topic_from_post,
+        posts=text_mod.ItemSpecs(
+            author_interest=trace.interest[P["author"]], topic=P["topic"], stance=P["stance"],
+            tone=P["tone"], shared=P["shared"],
+        ),
+        comments=text_mod.ItemSpecs(
+            author_interest=trace.interest[C["author"]], topic=C["topic"], stance=C["stance"],
+            tone=C["tone"], post=C["post"],
+        ),
+        knobs=text_mod.TextKnobs.from_config(cfg),
     )
-    names, bios = text_mod.agent_profiles(trace.seed, pop.interest)
+    for idx, (title, content) in trace.llm_text.get("post", {}).items():
+        posts_txt.title[idx], posts_txt.content[idx] = title or "", content
+        posts_txt.template[idx] = "llm"
+    for idx, (_, content) in trace.llm_text.get("comment", {}).items():
+        comments_txt.content[idx] = content
+        comments_txt.template[idx] = "llm"
+    names, bios = text_mod.agent_profiles(trace.seed, trace.interest)
     c_names, c_displays, c_descriptions = text_mod.community_profiles(
-        trace.seed, pop.community_topic
+        trace.seed, trace.community_topic
     )
     action_time = _times(start, trace.action_ms)
     clock_start = start.tz_convert("UTC")
@@ -224,7 +235,7 @@ def build_batch(
             "follower_id": agent_ids[F["follower"]],
             "followee_id": agent_ids[F["followee"]],
             "created_at": action_time.iloc[F["seq"]].reset_index(drop=True),
-            "action": "follow",
+            "action": np.where(F["unfollow"] == 1, "unfollow", "follow").astype(object),
         }
     )
     exposures = pd.DataFrame(
@@ -250,53 +261,38 @@ def build_batch(
             "action_type": np.array(ACTION_TYPES, dtype=object)[A["type"]],
             "target_id": item_ids[target_index],
             "info_json": _action_info(trace.action_info, A, comment_ids),
-            "source": "rule",
+            "source": np.array(SOURCES, dtype=object)[A["source"]],
         }
     )
 
-    topics = np.array(TOPICS, dtype=object)
-    sim_labels = pd.concat(
-        [
-            _labels(
-                "agent",
-                agent_ids,
-                {
-                    "archetype": np.array(ARCHETYPES, dtype=object)[pop.archetype],
-                    "is_whale": np.where(pop.is_whale, "true", "false"),
-                    "is_patron": np.where(pop.is_patron, "true", "false"),
-                    "base_rate_per_step": [f"{x:.6g}" for x in pop.base_rate],
-                    "heartbeat_period_s": [
-                        f"{p * cfg.step_seconds:.1f}" if a == 1 else None
-                        for p, a in zip(pop.period_steps, pop.archetype)
-                    ],
-                    "tz_offset_h": [f"{x:.3f}" for x in pop.tz_offset_h],
-                    "interest": topics[pop.interest],
-                    "stance": [f"{x:.6f}" for x in pop.stance],
-                    "stubbornness": [f"{cfg.stubbornness:g}"] * n_agents,
-                },
-            ),
-            _labels(
-                "community",
-                community_ids,
-                {"topic": [None] + list(topics[pop.community_topic[1:]])},
-            ),
-            _labels(
-                "post", post_ids, {"topic": topics[posts_txt.topic], "template": posts_txt.template}
-            ),
-            _labels(
-                "comment",
-                comment_ids,
-                {"topic": topics[comments_txt.topic], "template": comments_txt.template},
-            ),
-        ],
-        ignore_index=True,
-    )
+    topics = np.array(TOPICS + ("",), dtype=object)  # index -1 reads as ""
+    tones = np.array(TONES, dtype=object)
+    label_frames = [
+        _labels("agent", agent_ids, trace.agent_labels),
+        _labels("community", community_ids,
+                {"topic": [None if t < 0 else TOPICS[t] for t in trace.community_topic]}),
+        _labels("post", post_ids, {
+            "topic": topics[posts_txt.topic], "template": posts_txt.template,
+            "stance": _stance_labels(P["stance"]), "tone": tones[P["tone"]],
+            "reshare_of": [post_ids[s] if s >= 0 else None for s in P["shared"]],
+        }),
+        _labels("comment", comment_ids, {
+            "topic": topics[comments_txt.topic], "template": comments_txt.template,
+            "stance": _stance_labels(C["stance"]), "tone": tones[C["tone"]],
+        }),
+    ]
+    item_ids_by_type = {"agent": agent_ids, "post": post_ids, "comment": comment_ids,
+                        "community": community_ids}
+    for item_type, columns in trace.item_labels.items():
+        label_frames.append(_labels(item_type, item_ids_by_type[item_type], columns))
+    sim_labels = pd.concat(label_frames, ignore_index=True)
+    S = trace.states
     sim_states = pd.DataFrame(
         {
-            "agent_id": np.concatenate([agent_ids, agent_ids]),
-            "step": np.repeat([0, cfg.n_steps], n_agents).astype(np.int32),
-            "dimension": "stance",
-            "value": np.concatenate([pop.stance, trace.stance_final]),
+            "agent_id": agent_ids[S["agent"]],
+            "step": S["step"].astype(np.int32),
+            "dimension": np.array(trace.state_dims, dtype=object)[S["dim"]],
+            "value": S["value"],
         }
     )
 

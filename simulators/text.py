@@ -334,22 +334,45 @@ def _choose(seq: list[str], u: float) -> tuple[int, str]:
     return i, seq[i]
 
 
+@dataclass
+class ItemSpecs:
+    """What the engine decided about each item; the text layer renders it.
+
+    topic: index into TOPICS, or -1 to let the text layer pick (author interest, §4.8);
+    stance: in [-1, 1], nan for none; tone: index into core.TONES; shared (posts): -1, or the
+    index of the post this one reshares verbatim; post (comments): the commented post.
+    """
+
+    author_interest: np.ndarray
+    topic: np.ndarray
+    stance: np.ndarray
+    tone: np.ndarray
+    shared: np.ndarray | None = None
+    post: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class TextKnobs:
+    p_dup: float
+    template_pool: int
+    template_zipf: float
+    signal_strength: float
+    label_noise: float
+    topic_from_interest: float
+    comment_topic_from_post: float
+
+    @classmethod
+    def from_config(cls, cfg: object) -> "TextKnobs":
+        return cls(**{name: getattr(cfg, name) for name in cls.__dataclass_fields__})
+
+
 def generate(
-    *,
-    seed: int,
-    post_author_interest: np.ndarray,
-    comment_author_interest: np.ndarray,
-    comment_post: np.ndarray,
-    p_dup: float,
-    template_pool: int,
-    template_zipf: float,
-    signal_strength: float,
-    topic_from_interest: float,
-    comment_topic_from_post: float,
+    *, seed: int, posts: ItemSpecs, comments: ItemSpecs, knobs: TextKnobs
 ) -> tuple[PostTexts, CommentTexts]:
     """Titles, bodies and labels for every post and comment, in creation order."""
-    r = _Renderer(signal_strength)
+    r = _Renderer(knobs.signal_strength)
     n_topics = len(TOPICS)
+    p_dup, template_pool = knobs.p_dup, knobs.template_pool
 
     # Viral pools: posts and comments, topics round-robin, Zipf popularity by pool rank.
     u_pool = step_rng(seed, "text", 0, _SUB_POOL).random((2 * template_pool, _WIDTH))
@@ -365,21 +388,28 @@ def generate(
         u, pos = u_pool[template_pool + i], [1]
         _, comment_sk = _choose(_COMMENTS[topic], u[0])
         pool_comments.append((r.fill(comment_sk, topic, u, pos), i % n_topics))
-    zipf = _zipf_cdf(template_pool, template_zipf)
+    zipf = _zipf_cdf(template_pool, knobs.template_zipf)
 
-    n_posts = len(post_author_interest)
+    n_posts = len(posts.topic)
     u_posts = step_rng(seed, "text", 0, _SUB_POSTS).random((n_posts, _WIDTH))
+    shared = posts.shared if posts.shared is not None else np.full(n_posts, -1)
     titles, bodies, p_templates = [], [], []
     p_topic = np.zeros(n_posts, dtype=np.int64)
     for i in range(n_posts):
         u = u_posts[i]
-        if u[0] < p_dup:
+        if shared[i] >= 0:  # a reshare repeats the original verbatim
+            k = int(shared[i])
+            title, body, topic_i = titles[k], bodies[k], int(p_topic[k])
+            p_templates.append(p_templates[k])
+        elif u[0] < p_dup:
             k = min(int(np.searchsorted(zipf, u[1], side="right")), template_pool - 1)
             title, body, topic_i = pool_posts[k]
             p_templates.append(f"viral-p{k:02d}")
         else:
-            topic_i = int(post_author_interest[i]) if u[2] < topic_from_interest else min(
-                int(u[3] * n_topics), n_topics - 1)
+            topic_i = int(posts.topic[i])
+            if topic_i < 0:
+                topic_i = int(posts.author_interest[i]) if u[2] < knobs.topic_from_interest \
+                    else min(int(u[3] * n_topics), n_topics - 1)
             topic = TOPICS[topic_i]
             ti, title_sk = _choose(_TITLES[topic], u[4])
             bi, body_sk = _choose(_BODIES[topic], u[5])
@@ -391,7 +421,8 @@ def generate(
         bodies.append(body)
         p_topic[i] = topic_i
 
-    n_comments = len(comment_post)
+    n_comments = len(comments.topic)
+    comment_post = comments.post if comments.post is not None else np.zeros(n_comments, int)
     u_comments = step_rng(seed, "text", 0, _SUB_COMMENTS).random((n_comments, _WIDTH))
     contents, c_templates = [], []
     c_topic = np.zeros(n_comments, dtype=np.int64)
@@ -402,10 +433,12 @@ def generate(
             content, topic_i = pool_comments[k]
             c_templates.append(f"viral-c{k:02d}")
         else:
-            if u[2] < comment_topic_from_post:
-                topic_i = int(p_topic[comment_post[i]])
-            else:
-                topic_i = int(comment_author_interest[i])
+            topic_i = int(comments.topic[i])
+            if topic_i < 0:
+                if u[2] < knobs.comment_topic_from_post:
+                    topic_i = int(p_topic[comment_post[i]])
+                else:
+                    topic_i = int(comments.author_interest[i])
             topic = TOPICS[topic_i]
             ci, sk = _choose(_COMMENTS[topic], u[3])
             content = r.fill(sk, topic, u, [4])

@@ -28,7 +28,7 @@ from assets.ingest.sources import (
 )
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
 from pipelines.resources import SourcesResource, WarehouseResource
-from simulators.presets import simulate
+from simulators import simulate
 from warehouse.batch import CanonicalBatch
 from warehouse.writer import write_batch
 

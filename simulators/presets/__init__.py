@@ -1,0 +1,121 @@
+"""Preset registry and the public `simulate()` entry point.
+
+A preset is a config class (a `SimConfig` subclass), a `run(cfg, seed) -> Trace` engine on the
+common core, the ground-truth rows it plants (SIMULATORS.md §5, §8), and its counterfactual twins
+(§6): named one-knob overrides. Twins share the seed and every random stream, so
+`simulate(p, seed=s, twin=name)` differs from `simulate(p, seed=s)` by that knob and its
+consequences only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from simulators.config import ENGINE_VERSION, SimConfig
+from simulators.core import Trace
+from simulators.presets import moltbook_like
+from simulators.tables import build_batch, society_id_for
+from simulators.truth import TruthRow, truth_frame
+from warehouse.batch import CanonicalBatch
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    config_class: type[SimConfig]
+    run: Callable[[Any, int], Trace]
+    truth: Callable[[Any, Trace], tuple[TruthRow, ...]]
+    # twin name -> the overrides that switch its one knob (several keys only when the knob is
+    # a mechanism spread over several fields, e.g. "feed -> random" in echo-chamber)
+    twins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference_size: tuple[int, int] = (0, 0)  # (n_agents, n_steps) the truth rows describe
+
+
+PRESETS: dict[str, Preset] = {
+    "moltbook-like": Preset(
+        "moltbook-like", moltbook_like.MoltbookLikeConfig, moltbook_like.run,
+        moltbook_like.truth, twins={"nodup": {"p_dup": 0.0}},
+        reference_size=(10_000, 1_000),
+    ),
+}
+
+
+def resolve_config(
+    preset: str = "moltbook-like",
+    *,
+    n_agents: int | None = None,
+    n_steps: int | None = None,
+    twin: str | None = None,
+    **overrides: Any,
+) -> SimConfig:
+    """The preset's defaults with overrides (then the twin's knob) applied, resolved, validated."""
+    spec = preset_spec(preset)
+    known = {f.name for f in dataclasses.fields(spec.config_class)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"{preset}: unknown config keys {unknown}")
+    if n_agents is not None:
+        overrides["n_agents"] = n_agents
+    if n_steps is not None:
+        overrides["n_steps"] = n_steps
+    if twin is not None:
+        overrides.update(twin_knob(preset, twin))
+    cfg = spec.config_class(**overrides).resolved()
+    cfg.validate()
+    return cfg
+
+
+def preset_spec(preset: str) -> Preset:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+def twin_knob(preset: str, twin: str) -> dict[str, Any]:
+    twins = preset_spec(preset).twins
+    if twin not in twins:
+        raise ValueError(f"{preset} has no twin {twin!r}; known: {sorted(twins)}")
+    return dict(twins[twin])
+
+
+def simulate(
+    preset: str = "moltbook-like",
+    *,
+    seed: int = 1,
+    n_agents: int | None = None,
+    n_steps: int | None = None,
+    twin: str | None = None,
+    **overrides: Any,
+) -> CanonicalBatch:
+    """Run a preset and return its society as one CanonicalBatch for `warehouse.writer`.
+
+    Same preset, seed, overrides, twin and ENGINE_VERSION give identical tables.
+    """
+    if seed < 0:
+        raise ValueError("seed must be a non-negative integer")
+    cfg = resolve_config(preset, n_agents=n_agents, n_steps=n_steps, twin=twin, **overrides)
+    spec = PRESETS[preset]
+    trace = spec.run(cfg, seed)
+    base_id = society_id_for(preset, seed)
+    extra = {
+        "engine_version": ENGINE_VERSION,
+        "preset": preset,
+        "seed": seed,
+        "twin_group": base_id if twin else None,
+        "twin": {"name": twin, "knob": twin_knob(preset, twin)} if twin else None,
+        "llm": {"mode": "off"},
+        "comment_cap": None,
+        "time_flags": [],
+        # Scale-dependent truth rows describe this size; a harness skips them when a run
+        # differs from it by more than 2× (§5).
+        "truth_reference_size": {"n_agents": spec.reference_size[0],
+                                 "n_steps": spec.reference_size[1]},
+    }
+    truth = truth_frame(spec.truth(cfg, trace))
+    return build_batch(trace, preset=preset, twin=twin, ground_truth=truth, extra_config=extra)
+
+
+__all__ = ["PRESETS", "Preset", "preset_spec", "resolve_config", "simulate", "society_id_for",
+           "twin_knob"]
