@@ -10,35 +10,21 @@ consequences only.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from simulators.config import ENGINE_VERSION, SimConfig
-from simulators.core import Trace
 from simulators.presets import moltbook_like
+from simulators.presets.spec import Preset
 from simulators.tables import build_batch, society_id_for
-from simulators.truth import TruthRow, truth_frame
+from simulators.truth import truth_frame
 from warehouse.batch import CanonicalBatch
 
 
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    config_class: type[SimConfig]
-    run: Callable[[Any, int], Trace]
-    truth: Callable[[Any, Trace], tuple[TruthRow, ...]]
-    # twin name -> the overrides that switch its one knob (several keys only when the knob is
-    # a mechanism spread over several fields, e.g. "feed -> random" in echo-chamber)
-    twins: dict[str, dict[str, Any]] = field(default_factory=dict)
-    reference_size: tuple[int, int] = (0, 0)  # (n_agents, n_steps) the truth rows describe
-
-
 PRESETS: dict[str, Preset] = {
-    "moltbook-like": Preset(
-        "moltbook-like", moltbook_like.MoltbookLikeConfig, moltbook_like.run,
-        moltbook_like.truth, twins={"nodup": {"p_dup": 0.0}},
-        reference_size=(10_000, 1_000),
-    ),
+    spec.name: spec
+    for spec in (
+        moltbook_like.PRESET,
+    )
 }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from simulators.activity import HawkesExcitation, HawkesParams
 from simulators.config import SimConfig
+from simulators.presets.spec import Preset
 from simulators.core import (
     HOT, K_COMMENT, K_POST, NEW, RANDOM, THREAD, Society, Trace, circadian, gumbel_pick,
     hot_rank, inverse_cdf, poisson_counts,
@@ -662,3 +663,9 @@ TRUTH: tuple[TruthRow, ...] = truth_rows(
 
 def truth(cfg: MoltbookLikeConfig, trace: Trace) -> tuple[TruthRow, ...]:
     return TRUTH
+
+
+PRESET = Preset(
+    "moltbook-like", MoltbookLikeConfig, run, truth, twins={"nodup": {"p_dup": 0.0}},
+    reference_size=(10_000, 1_000),
+)

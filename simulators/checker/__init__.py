@@ -1,0 +1,1 @@
+"""Independent checker: measures planted phenomena from emitted tables and scores ground truth."""

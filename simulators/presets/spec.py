@@ -1,0 +1,22 @@
+"""What a preset is: config class, engine, planted truth and counterfactual twins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from simulators.config import SimConfig
+from simulators.core import Trace
+from simulators.truth import TruthRow
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    config_class: type[SimConfig]
+    run: Callable[[Any, int], Trace]
+    truth: Callable[[Any, Trace], tuple[TruthRow, ...]]
+    # twin name -> the overrides that switch its one knob (several keys only when the knob is
+    # a mechanism spread over several fields, e.g. "feed -> random" in echo-chamber)
+    twins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference_size: tuple[int, int] = (0, 0)  # (n_agents, n_steps) the truth rows describe
