@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 
-.PHONY: setup run test test-slow dev report bench clean
+.PHONY: setup run test test-slow dev report bench bench-sim clean
 
 # The CPU install: constraints-cpu.txt pins torch to the local CPU build, never the CUDA wheels.
 $(BIN)/observatory: pyproject.toml constraints-cpu.txt
@@ -38,7 +38,10 @@ report: setup
 
 # Medians of wall time and peak memory of the main job, cold and warm (several minutes).
 bench: setup
-	$(BIN)/python -m pipelines.bench --repeat 3
+	$(BIN)/python -m pipelines.bench main --repeat 3
+
+bench-sim: setup
+	$(BIN)/python -m pipelines.bench sim --repeat 3
 
 clean:
 	rm -rf var

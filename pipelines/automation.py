@@ -15,7 +15,7 @@ from dagster import (
 )
 
 from assets.ingest.defs import moltbook_api_traces, observatory_csv_traces, simulated_traces
-from assets.ingest.sources import SourceKind, discover_dumps
+from assets.ingest.sources import SourceKind, discover_dumps, discover_simulations
 from assets.reports.defs import society_report
 from pipelines.partitions import society_partitions
 from pipelines.resources import SourcesResource
@@ -35,7 +35,7 @@ observatory_csv_job = define_asset_job(
 simulation_job = define_asset_job(
     "simulation_job",
     selection=AssetSelection.assets(simulated_traces) | _PER_SOCIETY_STAGES,
-    description="Run one built-in simulated society (sim-<preset>-<seed>), then enrich and measure it.",
+    description="Run (or import the folder of) one built-in simulated society sim-<preset>-<seed>[-<twin>], then enrich and measure it.",
 )
 society_report_job = define_asset_job(
     "society_report_job",
@@ -92,6 +92,35 @@ def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) 
     )
 
 
+@sensor(
+    jobs=[simulation_job],
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+)
+def new_simulation_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
+    """Watch OBSERVATORY_SIM_DIR: each society folder written by `simulate --out` becomes a society
+    partition and is imported by simulation_job, then enriched and measured like any other."""
+    known = set(context.instance.get_dynamic_partitions(society_partitions.name))
+    new = {
+        society_id: folder
+        for society_id, folder in discover_simulations(Path(sources.sim_dir)).items()
+        if society_id not in known
+    }
+    run_requests = [
+        RunRequest(
+            run_key=society_id,
+            job_name=simulation_job.name,
+            partition_key=society_id,
+            run_config={"ops": {INGEST_ASSET_BY_SOURCE["simulator"]: {"config": {"path": str(folder)}}}},
+        )
+        for society_id, folder in new.items()
+    ]
+    return SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[society_partitions.build_add_request(sorted(new))] if new else [],
+    )
+
+
 JOBS = [moltbook_api_job, observatory_csv_job, simulation_job, society_report_job]
 SCHEDULES = [daily_report_schedule]
-SENSORS = [new_dump_sensor]
+SENSORS = [new_dump_sensor, new_simulation_sensor]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import yaml
 from dagster import DagsterInstance, Definitions
 
 from assets.ingest.sources import (
@@ -55,10 +56,54 @@ def dump_run(folder: Path, society_id: str | None = None) -> SocietyRun:
     return SocietyRun(society_id or dump_society_id(folder), kind, {"path": str(folder.resolve())})
 
 
-def simulation_run(spec: str, n_agents: int | None, n_steps: int | None) -> SocietyRun:
-    preset, _, seed = spec.partition(":")
-    society_id = simulated_society_id(preset, int(seed or 1))
-    return SocietyRun(society_id, "simulator", {"n_agents": n_agents, "n_steps": n_steps})
+def simulation_run(
+    spec: str, n_agents: int | None, n_steps: int | None, overrides: dict[str, Any] | None = None
+) -> SocietyRun:
+    """`PRESET:SEED[:TWIN]` as one society partition; overrides travel as the run's YAML config."""
+    preset, _, rest = spec.partition(":")
+    seed, _, twin = rest.partition(":")
+    society_id = simulated_society_id(preset, int(seed or 1), twin or None)
+    config = {"n_agents": n_agents, "n_steps": n_steps,
+              "config_yaml": yaml.safe_dump(overrides) if overrides else None}
+    return SocietyRun(society_id, "simulator", config)
+
+
+def simulate_command(args: argparse.Namespace) -> int | SocietyRun:
+    """`simulate`: resolve the run from --config, --set and the flags. With --out or --check it runs
+    here, without the pipeline (--out writes the society folder that the simulation sensor picks
+    up) and returns an exit status; otherwise it returns the society run for the pipeline."""
+    from simulators import simulate
+    from simulators.checker import check_society
+    from simulators.checker.common import failures
+    from simulators.output import write_society_folder
+    from simulators.runspec import RunSpec, parse_assignments, run_spec_from_yaml
+
+    spec = run_spec_from_yaml(args.config.read_text(), preset=args.preset) if args.config \
+        else RunSpec(preset=args.preset or "moltbook-like")
+    overrides = {**spec.overrides, **parse_assignments(args.set or [])}
+    seed = args.seed if args.seed is not None else spec.seed
+    twin = args.twin or spec.twin
+    if args.agents is not None:
+        overrides["n_agents"] = args.agents
+    if args.steps is not None:
+        overrides["n_steps"] = args.steps
+    if args.out is None and not args.check:
+        return simulation_run(f"{spec.preset}:{seed}:{twin or ''}", None, None, overrides)
+    started = time.perf_counter()
+    batch = simulate(spec.preset, seed=seed, twin=twin, **overrides)
+    print(f"{batch.society_id}: simulated in {time.perf_counter() - started:.1f} s")
+    for table, n in batch.row_counts().items():
+        print(f"  {table:16s} {n:>10,d}")
+    status = 0
+    if args.check:
+        verdicts = check_society(batch)
+        print(f"\nground truth: {sum(v.passed for v in verdicts)}/{len(verdicts)} measured rows pass")
+        for line in failures(verdicts):
+            print(f"  FAIL {line}")
+        status = 0 if all(v.passed for v in verdicts) else 1
+    if args.out is not None:
+        print(f"written: {write_society_folder(batch, args.out)}")
+    return status
 
 
 def execute(
@@ -115,7 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="the main job: every dump in the dumps folder plus the default simulation, then the report")
     run.add_argument("--dumps-dir", type=Path, help="folder whose sub-folders are dumps (default OBSERVATORY_DUMPS_DIR)")
-    run.add_argument("--sim", action="append", metavar="PRESET:SEED", help=f"simulated societies (default {', '.join(DEFAULT_SIMULATIONS)})")
+    run.add_argument("--sim", action="append", metavar="PRESET:SEED[:TWIN]", help=f"simulated societies (default {', '.join(DEFAULT_SIMULATIONS)})")
     run.add_argument("--no-sim", action="store_true", help="import dumps only")
     run.add_argument("--sim-agents", type=int)
     run.add_argument("--sim-steps", type=int)
@@ -124,11 +169,19 @@ def _build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", type=Path)
     imp.add_argument("--society-id", help="default moltbook-dump-<folder name>")
 
-    sim = commands.add_parser("simulate", help="run one simulated society through the pipeline, then refresh the report")
-    sim.add_argument("--preset", default="moltbook-like")
-    sim.add_argument("--seed", type=int, default=1)
+    sim = commands.add_parser(
+        "simulate",
+        help="run one simulated society through the pipeline (or, with --out, write its folder), then refresh the report",
+    )
+    sim.add_argument("--preset", help="moltbook-like, echo-chamber, high-socialization, herd-effect or cascade")
+    sim.add_argument("--seed", type=int, help="default 1, or the config file's")
     sim.add_argument("--agents", type=int)
     sim.add_argument("--steps", type=int)
+    sim.add_argument("--twin", help="a counterfactual twin of the preset, e.g. nodup (SIMULATORS.md §6)")
+    sim.add_argument("--config", type=Path, help="YAML run config (SIMULATORS.md §10 format)")
+    sim.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key (repeatable)")
+    sim.add_argument("--out", type=Path, help="write the society folder (one Parquet file per table) here instead of running the pipeline")
+    sim.add_argument("--check", action="store_true", help="score the planted ground truth with the independent checker")
 
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
@@ -158,7 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "import":
         runs.append(dump_run(args.path, args.society_id))
     elif args.command == "simulate":
-        runs.append(simulation_run(f"{args.preset}:{args.seed}", args.agents, args.steps))
+        outcome = simulate_command(args)
+        if isinstance(outcome, int):
+            return outcome
+        runs.append(outcome)
 
     from pipelines.definitions import build_definitions
 

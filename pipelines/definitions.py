@@ -22,7 +22,9 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
             "embedder": EmbedderResource(name=settings.embedder, device=settings.device),
-            "sources": SourcesResource(dumps_dir=str(settings.dumps_dir)),
+            "sources": SourcesResource(
+                dumps_dir=str(settings.dumps_dir), sim_dir=str(settings.sim_dir)
+            ),
             "reports": ReportsResource(directory=str(settings.reports_dir)),
         },
     )

@@ -50,6 +50,7 @@ class SourcesResource(ConfigurableResource):
     the folder `<dumps_dir>/<name>` unless a run names another path."""
 
     dumps_dir: str
+    sim_dir: str  # society folders written by `simulate --out` (OBSERVATORY_SIM_DIR)
 
 
 class ReportsResource(ConfigurableResource):

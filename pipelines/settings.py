@@ -24,6 +24,7 @@ class Settings:
     warehouse_path: Path  # the DuckDB file
     reports_dir: Path  # where society_report.html lands
     dumps_dir: Path  # each sub-folder is one dump society: moltbook-dump-<folder name>
+    sim_dir: Path  # each sub-folder is one simulated society written by `simulate --out`
     dagster_home: Path
     embedder: str  # which embedder the enrichment stage uses
     device: str | None  # "cpu", "cuda", or None for automatic
@@ -41,6 +42,7 @@ def load_settings() -> Settings:
         dumps_dir=_path_from_env(
             "OBSERVATORY_DUMPS_DIR", REPO_ROOT.parent / "shared" / "data" / "moltbook"
         ),
+        sim_dir=_path_from_env("OBSERVATORY_SIM_DIR", var / "simulations"),
         dagster_home=_path_from_env("DAGSTER_HOME", var / "dagster"),
         embedder=os.environ.get("OBSERVATORY_EMBEDDER", "minilm"),
         device=os.environ.get("OBSERVATORY_DEVICE") or None,

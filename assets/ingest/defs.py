@@ -1,5 +1,7 @@
 """Dagster wiring of the ingest stage: one asset per source kind, one partition per society."""
 
+import hashlib
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -29,6 +31,8 @@ from assets.ingest.sources import (
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
 from pipelines.resources import SourcesResource, WarehouseResource
 from simulators import simulate
+from simulators.output import is_society_folder, read_society_folder
+from simulators.runspec import run_spec_from_yaml
 from warehouse.batch import CanonicalBatch
 from warehouse.writer import write_batch
 
@@ -41,10 +45,15 @@ class DumpImportConfig(Config):
 
 
 class SimulationConfig(Config):
-    """Size of the simulated society; preset and seed come from the partition key sim-<preset>-<seed>."""
+    """How to build the society of partition sim-<preset>-<seed>[-<twin>] (preset, seed and twin
+    come from the key). A folder written by `simulate --out` (in OBSERVATORY_SIM_DIR, or `path`)
+    is imported as it is; otherwise the preset runs here, with `config_yaml` overrides in the
+    SIMULATORS.md §10 format and `n_agents` / `n_steps` on top."""
 
     n_agents: Optional[int] = None
     n_steps: Optional[int] = None
+    config_yaml: Optional[str] = None
+    path: Optional[str] = None
 
 
 def _check_specs(asset_name: str) -> list[AssetCheckSpec]:
@@ -178,20 +187,39 @@ def observatory_csv_traces(
     check_specs=_check_specs("simulated_traces"),
 )
 def simulated_traces(
-    context: AssetExecutionContext, config: SimulationConfig, warehouse: WarehouseResource
+    context: AssetExecutionContext,
+    config: SimulationConfig,
+    warehouse: WarehouseResource,
+    sources: SourcesResource,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Canonical tables, planted ground truth and labels of a built-in simulated society
-    (partition sim-<preset>-<seed>); the same key and size always give the same tables."""
+    (partition sim-<preset>-<seed>[-<twin>]); the same key and config always give the same
+    tables."""
     started_at = datetime.now(timezone.utc)
-    society = parse_simulated_society_id(context.partition_key)
-    batch = simulate(
-        society.preset, seed=society.seed, n_agents=config.n_agents, n_steps=config.n_steps
-    )
-    size = f"{config.n_agents or 'default'}x{config.n_steps or 'default'}"
-    run_id = f"simulator:{society.preset}:{society.seed}:{size}"
+    batch, run_id = build_simulated_batch(context.partition_key, config, Path(sources.sim_dir))
+    context.log.info(f"{batch.society_id}: {batch.row_counts()}")
     yield from _write_and_check(
         context, warehouse, batch, source="simulator", run_id=run_id, started_at=started_at
     )
+
+
+def build_simulated_batch(
+    society_id: str, config: SimulationConfig, sim_dir: Path
+) -> tuple[CanonicalBatch, str]:
+    """The partition's society, read from its folder or simulated, and its idempotent run id."""
+    society = parse_simulated_society_id(society_id)
+    folder = Path(config.path) if config.path else sim_dir / society_id
+    if is_society_folder(folder):
+        batch = read_society_folder(folder)
+        return batch, "simulator:" + input_fingerprint(sorted(folder.iterdir()))[:16]
+    spec = run_spec_from_yaml(config.config_yaml or "", preset=society.preset)
+    overrides = dict(spec.overrides)
+    for key, value in (("n_agents", config.n_agents), ("n_steps", config.n_steps)):
+        if value is not None:
+            overrides[key] = value
+    batch = simulate(society.preset, seed=society.seed, twin=society.twin, **overrides)
+    recipe = json.dumps(batch.society["config_json"], sort_keys=True, default=str)
+    return batch, "simulator:" + hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
 INGEST_ASSETS = [moltbook_api_traces, observatory_csv_traces, simulated_traces]

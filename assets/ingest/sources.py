@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from simulators.output import is_society_folder
+from simulators.tables import society_id_for as simulated_society_id
+
 SourceKind = Literal["moltbook_api", "observatory_csv", "simulator"]
 
 DUMP_PREFIX = "moltbook-dump-"
 _DUMP_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-_SIM_ID = re.compile(r"^sim-(?P<preset>[a-z0-9_]+)-(?P<seed>\d+)$")
+_SIM_ID = re.compile(r"^sim-(?P<preset>[a-z0-9_]+)-(?P<seed>\d+)(?:-(?P<twin>[a-z0-9_]+))?$")
 OBSERVATORY_POSTS_FILE = "moltbook_posts.csv"
 
 
@@ -19,6 +22,7 @@ OBSERVATORY_POSTS_FILE = "moltbook_posts.csv"
 class SimulatedSociety:
     preset: str  # as the simulators name it, e.g. "moltbook-like"
     seed: int
+    twin: str | None = None  # a counterfactual twin's name, e.g. "gamma0"
 
 
 def dump_society_id(folder: Path) -> str:
@@ -35,15 +39,26 @@ def dump_folder_name(society_id: str) -> str:
     return society_id[len(DUMP_PREFIX):]
 
 
-def simulated_society_id(preset: str, seed: int) -> str:
-    return f"sim-{preset.replace('-', '_')}-{seed}"
-
-
 def parse_simulated_society_id(society_id: str) -> SimulatedSociety:
     match = _SIM_ID.match(society_id)
     if not match:
-        raise ValueError(f"{society_id!r} is not a simulated society id (sim-<preset>-<seed>)")
-    return SimulatedSociety(preset=match["preset"].replace("_", "-"), seed=int(match["seed"]))
+        raise ValueError(
+            f"{society_id!r} is not a simulated society id (sim-<preset>-<seed>[-<twin>])"
+        )
+    return SimulatedSociety(
+        preset=match["preset"].replace("_", "-"), seed=int(match["seed"]), twin=match["twin"]
+    )
+
+
+def discover_simulations(sim_dir: Path) -> dict[str, Path]:
+    """Society folders written by `simulate --out` directly under `sim_dir`, by society id."""
+    found: dict[str, Path] = {}
+    if not sim_dir.is_dir():
+        return found
+    for folder in sorted(p for p in sim_dir.iterdir() if is_society_folder(p)):
+        if _SIM_ID.match(folder.name):
+            found[folder.name] = folder
+    return found
 
 
 def detect_dump_format(folder: Path) -> SourceKind | None:

@@ -30,6 +30,13 @@ def test_simulated_ids_write_preset_hyphens_as_underscores():
         parse_simulated_society_id("sim-moltbook-like-7")
 
 
+def test_a_twin_society_id_names_its_knob_after_the_seed():
+    assert simulated_society_id("echo-chamber", 7, "gamma0") == "sim-echo_chamber-7-gamma0"
+    assert parse_simulated_society_id("sim-echo_chamber-7-gamma0") == SimulatedSociety(
+        "echo-chamber", 7, "gamma0"
+    )
+
+
 def test_dump_format_is_read_off_the_files(tmp_path, moltbook_data):
     assert detect_dump_format(moltbook_data / "api") == "moltbook_api"
     assert detect_dump_format(moltbook_data / "observatory_csv") == "observatory_csv"

@@ -17,6 +17,7 @@ def _settings(tmp_path) -> Settings:
         warehouse_path=tmp_path / "w.duckdb",
         reports_dir=tmp_path / "reports",
         dumps_dir=tmp_path / "dumps",
+        sim_dir=tmp_path / "sims",
         dagster_home=tmp_path / "dagster",
         embedder="minilm",
         device=None,
@@ -41,7 +42,7 @@ def test_definitions_load_with_jobs_schedule_and_sensor(tmp_path):
     job_names = {job.name for job in repository.get_all_jobs()}
     assert {"moltbook_api_job", "observatory_csv_job", "simulation_job", "society_report_job"} <= job_names
     assert {s.name for s in repository.schedule_defs} == {"daily_society_report"}
-    assert {s.name for s in repository.sensor_defs} == {"new_dump_sensor"}
+    assert {s.name for s in repository.sensor_defs} == {"new_dump_sensor", "new_simulation_sensor"}
 
 
 def test_every_asset_is_described_and_writers_share_one_pool(tmp_path):

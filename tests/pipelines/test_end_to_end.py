@@ -48,6 +48,7 @@ def materialized(tmp_path_factory, moltbook_data):
         warehouse_path=root / "warehouse.duckdb",
         reports_dir=root / "reports",
         dumps_dir=dumps,
+        sim_dir=root / "sims",
         dagster_home=root / "dagster",
         embedder="minilm",
         device=None,
