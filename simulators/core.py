@@ -126,6 +126,11 @@ class Trace:
     item_labels: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
     # Text written by a model (LLM mode), by item index; items absent here get rule text.
     llm_text: dict[str, dict[int, tuple[str | None, str]]] = field(default_factory=dict)
+    # LLM provenance for the societies config: mode, model, endpoint host (never the key).
+    llm: dict[str, str] = field(default_factory=lambda: {"mode": "off"})
+    # Per-item style traits for the text layer (`text.ItemSpecs.style`): {"post": (n_posts, 5),
+    # "comment": (n_comments, 5)} ints in [0, 3), -1 = unset; absent kinds are unset.
+    item_style: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def poisson_counts(u: np.ndarray, lam: np.ndarray, cap: int) -> np.ndarray:

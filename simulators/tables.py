@@ -97,11 +97,11 @@ def build_batch(
         seed=trace.seed,
         posts=text_mod.ItemSpecs(
             author_interest=trace.interest[P["author"]], topic=P["topic"], stance=P["stance"],
-            tone=P["tone"], shared=P["shared"],
+            tone=P["tone"], shared=P["shared"], style=trace.item_style.get("post"),
         ),
         comments=text_mod.ItemSpecs(
             author_interest=trace.interest[C["author"]], topic=C["topic"], stance=C["stance"],
-            tone=C["tone"], post=C["post"],
+            tone=C["tone"], post=C["post"], style=trace.item_style.get("comment"),
         ),
         knobs=text_mod.TextKnobs.from_config(cfg),
     )

@@ -8,6 +8,9 @@ module holds the scoring rule and the measures several presets share; each prese
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,3 +183,23 @@ def states_at(tables: dict[str, pd.DataFrame], dimension: str, step: int | None 
     frame = frame[frame["dimension"] == dimension]
     chosen = step if step is not None else int(frame["step"].max())
     return frame[frame["step"] == chosen].set_index("agent_id")["value"]
+
+
+_URL_HANDLE_NUMBER = re.compile(r"https?://\S+|www\.\S+|@\w+|\d+")
+_WORD = re.compile(r"\w+")
+
+
+def zipf_exponent(texts: Iterable[str], first_rank: int = 10, last_rank: int = 10_000) -> float:
+    """Unigram Zipf exponent (ANALYTICS_SPEC §7.5): tokens are lowercase `\\w+` after URLs,
+    @handles and numbers are stripped (§3.3); s = −slope of the OLS fit of log frequency on
+    log rank over ranks first_rank…last_rank (nan with fewer than 3 ranks there)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(_WORD.findall(_URL_HANDLE_NUMBER.sub(" ", text.lower())))
+    freq = np.sort(np.fromiter(counts.values(), dtype=float))[::-1]
+    rank = np.arange(1, len(freq) + 1)
+    chosen = (rank >= first_rank) & (rank <= last_rank)
+    if chosen.sum() < 3:
+        return float("nan")
+    slope = np.polyfit(np.log(rank[chosen]), np.log(freq[chosen]), 1)[0]
+    return float(-slope)

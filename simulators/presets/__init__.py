@@ -13,7 +13,8 @@ import dataclasses
 from typing import Any
 
 from simulators.config import ENGINE_VERSION, SimConfig
-from simulators.presets import moltbook_like
+from simulators.presets import cascade, herd_effect, high_socialization, moltbook_like
+from simulators.presets import echo_chamber
 from simulators.presets.spec import Preset
 from simulators.tables import build_batch, society_id_for
 from simulators.truth import truth_frame
@@ -24,6 +25,10 @@ PRESETS: dict[str, Preset] = {
     spec.name: spec
     for spec in (
         moltbook_like.PRESET,
+        herd_effect.PRESET,
+        high_socialization.PRESET,
+        cascade.PRESET,
+        echo_chamber.PRESET,
     )
 }
 
@@ -91,7 +96,7 @@ def simulate(
         "seed": seed,
         "twin_group": base_id if twin else None,
         "twin": {"name": twin, "knob": twin_knob(preset, twin)} if twin else None,
-        "llm": {"mode": "off"},
+        "llm": dict(trace.llm),
         "comment_cap": None,
         "time_flags": [],
         # Scale-dependent truth rows describe this size; a harness skips them when a run

@@ -134,7 +134,7 @@ def test_comment_ids_are_issued_in_creation_order(moltbook: CanonicalBatch) -> N
 
 def test_unknown_presets_and_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown preset"):
-        simulate("echo-chamber")
+        simulate("no-such-preset")
     with pytest.raises(TypeError, match="unknown config keys"):
         simulate("moltbook-like", n_agents=20, n_steps=2, not_a_knob=1)
 
