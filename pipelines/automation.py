@@ -64,19 +64,13 @@ daily_report_schedule = ScheduleDefinition(
 )
 
 
-@sensor(
-    jobs=[moltbook_api_job, observatory_csv_job],
-    minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.STOPPED,
-)
-def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
-    """Watch OBSERVATORY_DUMPS_DIR: a new dump folder becomes a society partition and is imported."""
+def _import_new_societies(
+    context: SensorEvaluationContext, found: dict[str, tuple[SourceKind, Path]]
+) -> SensorResult:
+    """Each found folder whose society is not yet a partition becomes one, plus a run of its
+    source's job that imports that folder."""
     known = set(context.instance.get_dynamic_partitions(society_partitions.name))
-    new = {
-        society_id: found
-        for society_id, found in discover_dumps(Path(sources.dumps_dir)).items()
-        if society_id not in known
-    }
+    new = {society_id: source for society_id, source in found.items() if society_id not in known}
     run_requests = [
         RunRequest(
             run_key=society_id,
@@ -93,6 +87,16 @@ def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) 
 
 
 @sensor(
+    jobs=[moltbook_api_job, observatory_csv_job],
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+)
+def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
+    """Watch OBSERVATORY_DUMPS_DIR: a new dump folder becomes a society partition and is imported."""
+    return _import_new_societies(context, discover_dumps(Path(sources.dumps_dir)))
+
+
+@sensor(
     jobs=[simulation_job],
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
@@ -100,25 +104,8 @@ def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) 
 def new_simulation_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
     """Watch OBSERVATORY_SIM_DIR: each society folder written by `simulate --out` becomes a society
     partition and is imported by simulation_job, then enriched and measured like any other."""
-    known = set(context.instance.get_dynamic_partitions(society_partitions.name))
-    new = {
-        society_id: folder
-        for society_id, folder in discover_simulations(Path(sources.sim_dir)).items()
-        if society_id not in known
-    }
-    run_requests = [
-        RunRequest(
-            run_key=society_id,
-            job_name=simulation_job.name,
-            partition_key=society_id,
-            run_config={"ops": {INGEST_ASSET_BY_SOURCE["simulator"]: {"config": {"path": str(folder)}}}},
-        )
-        for society_id, folder in new.items()
-    ]
-    return SensorResult(
-        run_requests=run_requests,
-        dynamic_partitions_requests=[society_partitions.build_add_request(sorted(new))] if new else [],
-    )
+    found = discover_simulations(Path(sources.sim_dir))
+    return _import_new_societies(context, {sid: ("simulator", folder) for sid, folder in found.items()})
 
 
 JOBS = [moltbook_api_job, observatory_csv_job, simulation_job, society_report_job]
