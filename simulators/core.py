@@ -266,6 +266,12 @@ class Society:
             self.act(a, t, COMMENT, K_POST, post, created=cidx, info=info, source=source)
         return cidx
 
+    def pool_start(self, t: int, window_steps: int, cap: int) -> int:
+        """First post index of the feed candidate pool (§4.5): the posts of the last
+        `window_steps` steps, at most the newest `cap` of them (posts are stored in step order)."""
+        start = int(np.searchsorted(self.posts.view("step"), t - window_steps))
+        return max(start, self.posts.n - cap)
+
     def author_of(self, kind: int, item: int) -> int:
         return int((self.posts if kind == K_POST else self.comments)["author"][item])
 

@@ -248,8 +248,7 @@ class _Run(Society):
         planned_author = viewers[posting]
         self._ensure_post_capacity(base + len(planned_author))
         self.post_u[base : base + len(planned_author)] = self.u[planned_author]
-        pool_start = int(np.searchsorted(self.posts.view("step"), t - cfg.pool_window_steps))
-        pool_start = max(pool_start, base - cfg.pool_cap)
+        pool_start = self.pool_start(t, cfg.pool_window_steps, cfg.pool_cap)
         index = np.arange(pool_start, base + len(planned_author))
         author = np.concatenate([self.posts.view("author")[pool_start:], planned_author])
         age = t - np.concatenate([self.posts.view("step")[pool_start:],

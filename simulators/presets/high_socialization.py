@@ -340,10 +340,7 @@ class _Run(Society):
         base = self.posts.n
         step_post_pos = np.flatnonzero(dec.kind == D_POST)
         awake, first_pos = np.unique(dec.agent, return_index=True)
-        pool_start = 0
-        if base:
-            pool_start = int(np.searchsorted(self.posts.view("step"), t - cfg.pool_window_steps))
-            pool_start = max(pool_start, base - cfg.pool_cap)
+        pool_start = self.pool_start(t, cfg.pool_window_steps, cfg.pool_cap)
         pool_size = base - pool_start
         u_hot = step_rng(self.seed, "feed", t).random((self.n, cfg.hot_depth))[awake]
         slots = np.full((len(awake), cfg.feed_size), -1, dtype=np.int64)

@@ -397,10 +397,7 @@ class _Run(Society):
         base = self.posts.n
         step_post_pos = np.flatnonzero(dec.kind == D_POST)
         awake, first_pos = np.unique(dec.agent, return_index=True)
-        pool_start = 0
-        if base:
-            pool_start = int(np.searchsorted(self.posts.view("step"), t - cfg.pool_window_steps))
-            pool_start = max(pool_start, base - cfg.pool_cap)
+        pool_start = self.pool_start(t, cfg.pool_window_steps, cfg.pool_cap)
         pool_size = base - pool_start
 
         rf = step_rng(self.seed, "feed", t)
