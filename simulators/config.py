@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 # Bump whenever a change to an engine or the text generator can change any emitted row.
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 
 C = TypeVar("C", bound="SimConfig")
 

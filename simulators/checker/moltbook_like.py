@@ -2,9 +2,9 @@
 
 `measure(batch)` returns one `Measured` per §5.1 row it can measure, keyed by the row's metric.
 Definitions follow ANALYTICS_SPEC.md where it has one; where the spec leaves a choice, the choice
-made here is stated on the function. Rows left to other modules: `threads.zipf_exponent` (the
-text measure in `simulators.checker.common`, used here once it exists) and the
-`socialization.*` rows (`simulators.checker.socialization`).
+made here is stated on the function. `threads.zipf_exponent` uses the shared text measure
+(`simulators.checker.common.zipf_exponent`); the `socialization.*` rows are measured by
+`simulators.checker.socialization`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from scipy.special import zeta
 
 from simulators.checker.common import (
     Measured, discrete_power_law_alpha, dyad_reciprocity, final_follow_edges, gini, states_at,
+    zipf_exponent,
 )
 from warehouse.batch import CanonicalBatch
 
@@ -129,10 +130,12 @@ def thread_shape(posts: pd.DataFrame, comments: pd.DataFrame) -> dict[str, Measu
     posted = posts.set_index("post_id")["created_at"].reindex(first.index)
     delay_s = (first - posted).dt.total_seconds()
     return {
-        "threads.mean_max_depth": Measured(float(max_depth.mean()), note=f"threads={len(max_depth)}"),
+        "threads.mean_max_depth": Measured(float(max_depth.mean()),
+                                           note=f"threads={len(max_depth)}"),
         "threads.share_comments_depth1": Measured(float((comments["depth"] == 1).mean())),
         "threads.unanswered_comment_share": Measured(float(1.0 - answered.mean())),
-        "moltnet.author_return_rate": Measured(float(returned.mean()), note=f"posts={len(engaged)}"),
+        "moltnet.author_return_rate": Measured(float(returned.mean()),
+                                               note=f"posts={len(engaged)}"),
         "threads.first_comment_delay_median_s": Measured(float(delay_s.median())),
     }
 
@@ -158,12 +161,15 @@ def normalise_text(text: str) -> str:
     return " ".join(_DIGIT.sub("", _URL.sub("", text)).split())
 
 
+def post_texts(posts: pd.DataFrame) -> pd.Series:
+    """A post's text is its title, a blank line and its content (ANALYTICS_SPEC §0.3)."""
+    return posts["title"].fillna("") + "\n\n" + posts["content"].fillna("")
+
+
 def duplicate_shares(posts: pd.DataFrame, comments: pd.DataFrame) -> dict[str, Measured]:
-    """Share of texts whose normalised form occurs at least twice (members of exact clusters).
-    A post's text is its title, a blank line and its content (§0.3)."""
-    post_text = posts["title"].fillna("") + "\n\n" + posts["content"].fillna("")
-    share = {kind: float(texts.map(normalise_text).duplicated(keep=False).mean())
-             for kind, texts in (("posts", post_text), ("comments", comments["content"].fillna("")))}
+    """Share of texts whose normalised form occurs at least twice (members of exact clusters)."""
+    share = {kind: float(texts.map(normalise_text).duplicated(keep=False).mean()) for kind, texts
+             in (("posts", post_texts(posts)), ("comments", comments["content"].fillna("")))}
     return {f"automation.exact_dup_share_{kind}": Measured(v) for kind, v in share.items()}
 
 
@@ -221,7 +227,7 @@ def bio_community_match(tables: dict[str, pd.DataFrame], default_community_id: s
     post count and draws communities from the society-wide post distribution, in closed form:
     mean of 1 − (1 − share(M_a))^n_a.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # slow import, needed here only
 
     posts, agents, communities = tables["posts"], tables["agents"], tables["communities"]
     per_community = posts["community_id"].value_counts()
@@ -233,8 +239,8 @@ def bio_community_match(tables: dict[str, pd.DataFrame], default_community_id: s
     scored = agents[agents["agent_id"].isin(per_agent.index[per_agent >= BIO_MIN_POSTS])]
     if scored.empty or len(eligible) < BIO_TOP_COMMUNITIES:
         return Measured(float("nan"), note="too few agents or communities")
-    vectoriser = TfidfVectorizer(stop_words="english").fit(pd.concat([agents["description"].fillna(""),
-                                                  eligible["description"]]))
+    vectoriser = TfidfVectorizer(stop_words="english").fit(
+        pd.concat([agents["description"].fillna(""), eligible["description"]]))
     similarity = (vectoriser.transform(scored["description"].fillna(""))
                   @ vectoriser.transform(eligible["description"]).T).toarray()
     top = np.argsort(-similarity, axis=1, kind="stable")[:, :BIO_TOP_COMMUNITIES]
@@ -258,9 +264,10 @@ def heartbeat_regular_share(posts: pd.DataFrame) -> Measured:
     ordered = posts.sort_values(["author_id", "created_at"], kind="stable")
     gap = ordered.groupby("author_id")["created_at"].diff().dt.total_seconds()
     frame = pd.DataFrame({"author_id": ordered["author_id"], "gap": gap}).dropna()
-    stats = frame.groupby("author_id")["gap"].agg(["mean", "count", lambda g: g.std(ddof=0)])
-    stats.columns = ["mean", "count", "sd"]
-    stats = stats[stats["count"] >= HEARTBEAT_MIN_POSTS - 1]
+    grouped = frame.groupby("author_id")["gap"]
+    stats = pd.DataFrame({"n_gaps": grouped.size(), "mean": grouped.mean(),
+                          "sd": grouped.std(ddof=0)})
+    stats = stats[stats["n_gaps"] >= HEARTBEAT_MIN_POSTS - 1]
     regular = stats["sd"] / stats["mean"] < 0.5
     return Measured(float(regular.mean()) if len(stats) else float("nan"),
                     note=f"agents={len(stats)}")
@@ -305,4 +312,6 @@ def measure(batch: CanonicalBatch) -> dict[str, Measured]:
     out["automation.heartbeat_regular_share"] = heartbeat_regular_share(posts)
     out["sim.stance_variance_ratio"] = stance_variance_ratio(t)
     out["sim.friendship_paradox_share"] = friendship_paradox_share(t["follows"])
+    out["threads.zipf_exponent"] = Measured(zipf_exponent(
+        pd.concat([post_texts(posts), comments["content"].fillna("")]).tolist()))
     return out

@@ -13,7 +13,9 @@ Agent Society?"), for the simulator tests, with two deliberate departures from t
 
 Every diagnostic draws from its own generator seeded by (society seed, crc32 of the metric), so
 re-running one never perturbs another. Each returns a `Measured` with its 95% interval where
-the §5 rows need one (percentile bootstrap over the metric's own unit).
+the §5 rows need one (percentile bootstrap over the metric's own unit; for lexical turnover,
+redrawn token-budget samples). BLAS runs single-threaded (`threadpoolctl`, a scikit-learn
+dependency): on small shared runners extra threads only contend.
 """
 
 from __future__ import annotations
@@ -173,8 +175,9 @@ def lexical_birth_rate_slope(corpus: Corpus, rng: np.random.Generator) -> Measur
 
     Each bin is sampled in random order up to the same token budget (the smallest valid bin's
     token count), V_t holds the bigrams seen ≥ LEXICAL_MIN_COUNT times in that sample, and the
-    first two valid bins are burn-in. The interval resamples posts within bins and redraws the
-    budgeted samples.
+    first two valid bins are burn-in. The interval comes from redrawing the budgeted samples
+    (fresh random orders). Resampling posts with replacement would not do here: duplicated
+    posts push rare bigrams over the count threshold and bias every birth rate.
     """
     bins = _valid_bins(corpus)
     if len(bins) < LEXICAL_BURN_IN + 3:
@@ -197,10 +200,8 @@ def lexical_birth_rate_slope(corpus: Corpus, rng: np.random.Generator) -> Measur
 
     x = bins[LEXICAL_BURN_IN:].astype(float)
     observed = birth_rates([rng.permutation(m) for m in members])
-    slopes = np.array([
-        _slope(birth_rates([m[rng.integers(0, len(m), len(m))] for m in members]), x)
-        for _ in range(N_BOOT_LEXICAL)
-    ])
+    slopes = np.array([_slope(birth_rates([rng.permutation(m) for m in members]), x)
+                       for _ in range(N_BOOT_LEXICAL)])
     return Measured(_slope(observed, x), float(np.quantile(slopes, 0.025)),
                     float(np.quantile(slopes, 0.975)), float(slopes.std()),
                     note=f"budget={budget} tokens; per bin: "
@@ -495,7 +496,7 @@ def persistent_supernode_share(posts: pd.DataFrame, comments: pd.DataFrame,
 
 def measure(batch: CanonicalBatch) -> dict[str, Measured]:
     """The seven §5 socialization rows, keyed by metric, measured from the batch's tables."""
-    with threadpool_limits(limits=1):  # BLAS threads only contend on small shared runners
+    with threadpool_limits(limits=1):
         return _measure(batch)
 
 

@@ -3,28 +3,31 @@
 The mirror image of `moltbook-like`, built so that socialization analytics can tell the two
 apart. Every comment is an *interaction* between the commenter and the agent it answers (the
 post's author, or the parent comment's author); both remember the other in a ring of their last
-`partner_memory` partners. Four mechanisms act on top of that memory:
+`partner_memory` partners. On top of that memory:
 
 - **Opinion**: Friedkin–Johnsen with low stubbornness. Every step each agent re-weighs the
   partners it remembers, u ← ΛWu + (I − Λ)s⁰ with W row-normalised over its ring
-  (`simulators.kernels.social_influence`). From step `fj_freeze_step` on the rings used by the
-  kernel are frozen, so the stances settle on the closed-form equilibrium (the
+  (`simulators.kernels.social_influence`). From step `fj_freeze_step` on, the rings the kernel
+  reads are frozen, so stances settle on the closed-form equilibrium (the
   `sim.fj_equilibrium_linf` row) while the reply memory keeps moving.
 - **Culture**: an Axelrod vector of F = 5 features with q = 3 traits (tone, format, signature
-  phrase, topic focus, length band). After each step every agent that interacted copies one
-  differing feature from its last partner of the step with probability equal to their
-  similarity (`simulators.kernels.culture`). Items are written in the author's culture, except
-  that each feature is tried out with a random trait with probability `style_explore`; the
-  item's traits go to the text layer (`ItemSpecs.style`), so convergence shows in the text.
-- **Karma reinforcement**: features that earned upvotes gain weight: each upvote on a post
-  makes its author adopt each trait the post tried out (and that still differs from its
-  culture) with probability `karma_lr`. Voters favour items written in a culture close to
-  theirs, so rewarded trials are the popular traits.
+  phrase, topic focus, length band; `simulators.kernels.culture`). A commenter meets the author
+  it answers; and with probability `read_meeting_prob` an awake agent meets the author of one
+  post it read, picked with weight (1 + author karma)^`prestige_bias` (success-biased
+  imitation: everyone reads the high-karma authors, which spreads one culture). A meeting
+  copies one differing feature with probability equal to the pair's similarity. Items are
+  written in the author's culture, each feature tried with a random trait with probability
+  `style_explore`; their traits go to the text layer (`ItemSpecs.style`) and the topic-focus
+  trait picks the topic, so convergence shows in the text.
+- **Karma reinforcement**: readers upvote posts close to their own culture (probability
+  closeness^`vote_homophily`, long posts liked most), and the features of an author's
+  best-received post gain weight: after k posts written while it stays the best, each feature
+  repeats the best post's trait with probability 1 − (1 − `karma_lr`)^k.
 - **Reciprocity memory**: the weight of a feed item as a comment target, of a thread comment as
   a parent, and the chance to answer a reply all grow with how often its author sits in the
   reader's ring: weight 1 + `reciprocity_boost`·m, answer probability
-  min(`answer_max`, `p_answer`·(1 + boost·m)).
-  Answers to replies chain into deep threads; authors come back to their own threads.
+  min(`answer_max`, `p_answer`·(1 + boost·m)). Answers chain into deep threads, and authors
+  come back to their own threads.
 
 Feeds: following 0.5 / hot 0.3 / new 0.2 of `feed_size` slots. Follows go to remembered
 partners (so they are often reciprocated), else by preferential attachment.
@@ -43,11 +46,11 @@ import numpy as np
 
 from simulators.config import SimConfig
 from simulators.core import (
-    FOLLOWING, HOT, K_COMMENT, K_POST, NEW, THREAD, Society, Trace, circadian, gumbel_pick, hot_rank,
-    poisson_counts,
+    FOLLOWING, HOT, K_COMMENT, K_POST, NEW, THREAD, Society, Trace, circadian, gumbel_pick,
+    hot_rank, poisson_counts,
 )
 from simulators.feeds import following_feed
-from simulators.kernels.culture import axelrod_step, similarity
+from simulators.kernels.culture import axelrod_step
 from simulators.kernels.social_influence import NO_PARTNER, fj_step, partner_mean
 from simulators.presets.spec import Preset
 from simulators.rng import module_rng, step_rng
@@ -72,7 +75,7 @@ def _feed_mix() -> dict[str, float]:
 
 
 def _action_weights() -> dict[str, float]:
-    return {"post": 0.22, "comment": 0.34, "vote": 0.36, "follow": 0.03, "nothing": 0.05}
+    return {"post": 0.22, "comment": 0.32, "vote": 0.34, "follow": 0.08, "nothing": 0.04}
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class HighSocializationConfig(SimConfig):
 
     n_agents: int = 300
     n_steps: int = 720
+
+    # Text: style and topic words carry the culture, so the text-based diagnostics see it.
+    signal_strength: float = 0.4
 
     # Activity: lognormal base rates (decisions per step), mild circadian rhythm.
     activity_median_rate: float = 0.08
@@ -97,11 +103,10 @@ class HighSocializationConfig(SimConfig):
     n_features: int = 5  # F
     n_traits: int = 3  # q
     style_explore: float = 0.05  # an item tries a random trait on a feature
-    karma_lr: float = 0.1  # weight an upvote adds to each trait of the upvoted post
-    read_meeting_prob: float = 0.5  # an awake agent takes a read post's author as a model ...
+    karma_lr: float = 0.1  # weight the best post's features gain per post written since
+    read_meeting_prob: float = 0.7  # an awake agent takes a read post's author as a model ...
     prestige_bias: float = 2.0  # ... picked with weight (1 + author karma)^prestige_bias
-    explore_decays: bool = False
-    long_post_appeal: float = 0.4  # readers like short posts 1 − this as often as long ones
+    long_post_appeal: float = 0.7  # readers like short posts 1 − this as often as long ones
     state_every: int | None = None  # sim_states cadence; None: about 8 records per run
 
     # Reciprocity memory and threads
@@ -113,7 +118,7 @@ class HighSocializationConfig(SimConfig):
     answer_mean_delay_steps: float = 3.0
     thread_exposed_comments: int = 5
 
-    # Communities: the general one, then one per topic.
+    # Communities: the general one, then one per topic focus (that is, per item topic).
     general_share: float = 0.5
 
     # Feeds
@@ -129,6 +134,7 @@ class HighSocializationConfig(SimConfig):
     vote_homophily: float = 2.0  # a reader likes a post with probability closeness^this
     downvote_share: float = 0.05
     follow_k0: float = 1.0
+    follow_partner_share: float = 0.3
 
     def resolved(self) -> "HighSocializationConfig":
         freeze = self.fj_freeze_step
@@ -137,8 +143,8 @@ class HighSocializationConfig(SimConfig):
         every = self.state_every
         if every is None:
             every = max(1, int(np.ceil(self.n_steps / 8)))
-        return dataclasses.replace(self, n_communities=len(TOPICS) + 1, fj_freeze_step=int(freeze),
-                                   state_every=int(every))
+        return dataclasses.replace(self, n_communities=1 + self.n_traits,
+                                   fj_freeze_step=int(freeze), state_every=int(every))
 
     def validate(self) -> None:
         super().validate()
@@ -152,8 +158,8 @@ class HighSocializationConfig(SimConfig):
             raise ValueError("stubbornness lies in [0, 1]")
         if self.n_features != len(CULTURE_FEATURES) or self.n_traits != 3:
             raise ValueError("the text layer renders F = 5 features with q = 3 traits")
-        if self.partner_memory < 1 or self.n_communities != len(TOPICS) + 1:
-            raise ValueError("partner_memory >= 1; communities are general + one per topic")
+        if self.partner_memory < 1 or self.n_communities != 1 + self.n_traits:
+            raise ValueError("partner_memory >= 1; communities are general + one per focus")
 
     def policy_cdf(self) -> np.ndarray:
         w = np.array([self.action_weights[k] for k in _POLICY_ORDER])
@@ -183,7 +189,7 @@ class Population:
 
     base_rate: np.ndarray  # decisions per step
     tz_offset_h: np.ndarray
-    interest: np.ndarray  # index into TOPICS: the bio's topic; its parity enters item topics
+    interest: np.ndarray  # index into TOPICS: the topic of the bio
     innate: np.ndarray  # innate stance s⁰ in [-1, 1]
     culture: np.ndarray  # (n, F) initial traits
 
@@ -203,11 +209,11 @@ def draw_population(cfg: HighSocializationConfig, seed: int) -> Population:
                       culture=culture)
 
 
-def item_topic(focus: int, interest: int) -> int:
-    """The topic an item is about: the topic-focus trait picks one of three pairs of topics and
-    the parity of the author's interest picks within the pair, so a society that converges on
-    one focus writes about two topics (the text layer also favours a sub-lexicon per focus)."""
-    return 2 * focus + interest % 2
+def item_topic(focus: int) -> int:
+    """The topic an item is about, set by its topic-focus trait (one of three topics), so that
+    a society converging on one focus writes about one topic; the text layer also favours a
+    sub-lexicon per focus. The author's interest only shapes its bio."""
+    return 2 * focus
 
 
 def _feed_split(cfg: HighSocializationConfig) -> dict[str, int]:
@@ -227,7 +233,6 @@ class _Decisions:
     agent: np.ndarray
     kind: np.ndarray  # D_*
     answer_to: np.ndarray  # for D_ANSWER, the comment answered; else -1
-    u_kind: np.ndarray
     u_target: np.ndarray  # (n, feed_size) Gumbel uniforms for the comment target
     u_misc: np.ndarray  # (n, _N_MISC)
     u_style: np.ndarray  # (n, 3F): show the rewarded trait?, explore?, random trait
@@ -241,7 +246,7 @@ class _Run(Society):
     state_dims = STATE_DIMS
 
     def __init__(self, cfg: HighSocializationConfig, seed: int, pop: Population) -> None:
-        super().__init__(cfg, seed, len(TOPICS) + 1)
+        super().__init__(cfg, seed, 1 + cfg.n_traits)
         self.cfg: HighSocializationConfig = cfg
         self.pop = pop
         n = cfg.n_agents
@@ -253,15 +258,15 @@ class _Run(Society):
         self.partner_count = np.zeros(n, dtype=np.int64)  # ring write position
         self.frozen_partners: np.ndarray | None = None
         self.post_style = Styles(cfg.n_features)
-        # Karma reinforcement: weight each author's upvotes earned, per feature and trait.
-        self.trait_weight = np.zeros((n, cfg.n_features, cfg.n_traits))
-        self.post_tried = Styles(cfg.n_features)
-        self.vote_u = np.random.default_rng(seed).random((7, 5))
+        # Karma reinforcement: each author's best-received post (the first to reach its
+        # highest net score) and how many posts it has written since that post became best.
+        self.best_post = np.full(n, -1, dtype=np.int64)
+        self.posts_since_best = np.zeros(n, dtype=np.int64)
         self.comment_style = Styles(cfg.n_features)
         self.due_answers: dict[int, list[tuple[int, int]]] = {}
-        # The step's interactions: each commenter and the traits of the item it answered.
+        # The step's interactions, in order: each commenter and the agent it answered.
         self.step_listeners: list[int] = []
-        self.step_models: list[np.ndarray] = []
+        self.step_models: list[int] = []
         split = _feed_split(cfg)
         self.n_following, self.n_hot, self.n_new = split["following"], split["hot"], split["new"]
         self.feed_cols = np.array([FOLLOWING] * self.n_following + [HOT] * self.n_hot
@@ -269,6 +274,7 @@ class _Run(Society):
         self.n_slots = cfg.max_actions_per_step + 1  # the last slot is kept for answers
         self.policy_cdf = cfg.policy_cdf()
         self.rate = pop.base_rate
+        self.follow_cdf: np.ndarray | None = None  # preferential-attachment CDF of the step
 
     # Memory -------------------------------------------------------------------------------
     def remember(self, a: int, b: int) -> None:
@@ -323,8 +329,8 @@ class _Run(Society):
         drawn = np.searchsorted(self.policy_cdf, u_kind[agent, slot], side="right")
         kind = np.where(free, np.minimum(drawn, D_NOTHING), kind)
         return _Decisions(
-            agent=agent, kind=kind, answer_to=answer_to, u_kind=u_kind[agent, slot],
-            u_target=u_target[agent, slot], u_misc=u_misc[agent, slot], u_style=u_style[agent, slot], u_vote=u_vote[agent, slot],
+            agent=agent, kind=kind, answer_to=answer_to, u_target=u_target[agent, slot],
+            u_misc=u_misc[agent, slot], u_style=u_style[agent, slot], u_vote=u_vote[agent, slot],
             u_follow=u_follow[agent, slot],
         )
 
@@ -401,30 +407,30 @@ class _Run(Society):
 
     # 5. Resolve ---------------------------------------------------------------------------
     def _style(self, a: int, u: np.ndarray) -> np.ndarray:
-        """The item's traits. Karma reinforcement first: with probability k/(1 + k), where k is
-        the weight the author's upvotes earned per feature, a feature shows the trait that
-        earned the most upvotes; else the author's culture. Then each feature tries a random
-        trait with probability style_explore."""
+        """The item's traits: the author's culture, each feature tried out with a random trait
+        with probability style_explore. Karma reinforcement then gives the features of the
+        author's best-received post weight: each post written while it stays the best adds
+        karma_lr, so after k such posts a feature repeats the best post's trait with
+        probability 1 − (1 − karma_lr)^k."""
         cfg = self.cfg
         f, q = cfg.n_features, cfg.n_traits
-        weight = self.trait_weight[a]
-        earned = weight.sum() / f
-        style = self.culture[a]
         random_trait = np.minimum((u[2 * f:] * q).astype(np.int64), q - 1)
-        explore = cfg.style_explore * (1.0 - earned / (1.0 + earned)) if cfg.explore_decays else cfg.style_explore
-        out = np.where(u[f : 2 * f] < explore, random_trait, style)
-        self.last_tried = (out != self.culture[a]).astype(np.int64)
-        return out
+        style = np.where(u[f : 2 * f] < cfg.style_explore, random_trait, self.culture[a])
+        best = int(self.best_post[a])
+        if best < 0:
+            return style
+        weight = 1.0 - (1.0 - cfg.karma_lr) ** self.posts_since_best[a]
+        return np.where(u[:f] < weight, self.post_style.view()[best], style)
 
     def _post(self, a: int, t: int, d: int, dec: _Decisions) -> None:
         style = self._style(a, dec.u_style[d])
-        topic = item_topic(int(style[STYLE_FOCUS]), int(self.pop.interest[a]))
+        self.posts_since_best[a] += 1
+        topic = item_topic(int(style[STYLE_FOCUS]))
         u_comm = dec.u_misc[d, 2]
-        community = 0 if u_comm < self.cfg.general_share else 1 + topic
+        community = 0 if u_comm < self.cfg.general_share else 1 + int(style[STYLE_FOCUS])
         self.post(a, t, community, topic=topic, stance=2.0 * self.stance_u[a] - 1.0,
                   tone=int(style[STYLE_TONE]))
         self.post_style.add(style)
-        self.post_tried.add(self.last_tried)
 
     def _comment(self, a: int, t: int, d: int, dec: _Decisions, post: int, parent: int) -> None:
         """Write the comment, remember the partner, maybe schedule the answered agent's answer."""
@@ -432,12 +438,13 @@ class _Run(Society):
         u = dec.u_misc[d]
         style = self._style(a, dec.u_style[d])
         topic = int(self.posts["topic"][post]) if u[3] < cfg.comment_topic_from_post \
-            else item_topic(int(style[STYLE_FOCUS]), int(self.pop.interest[a]))
+            else item_topic(int(style[STYLE_FOCUS]))
         cidx = self.comment(a, t, post, parent, topic=topic,
                             stance=2.0 * self.stance_u[a] - 1.0, tone=int(style[STYLE_TONE]))
         self.comment_style.add(style)
         parent = int(self.comments["parent"][cidx])  # the depth cap may have moved it up
-        answered = self.author_of(K_COMMENT, parent) if parent >= 0 else self.author_of(K_POST, post)
+        answered = (self.author_of(K_COMMENT, parent) if parent >= 0
+                    else self.author_of(K_POST, post))
         if answered == a:
             return
         self.remember(a, answered)
@@ -486,29 +493,42 @@ class _Run(Society):
             value = 1 if u[j] < like[j] else (-1 if u[j] > dislike[j] else 0)
             if value and not self.current_vote(a, K_POST, post):
                 cast += self.vote(a, t, K_POST, post, value)
-                if value > 0:  # tried traits that earned upvotes are kept
-                    author = self.author_of(K_POST, post)
-                    style = self.post_style.view()[post]
-                    tried = self.post_tried.view()[post] == 1
-                    adopt = tried & (np.random.default_rng((self.seed, t, a, post)).random(cfg.n_features) < cfg.karma_lr)
-                    self.culture[author] = np.where(adopt, style, self.culture[author])
+                if value > 0:
+                    self._track_best(post)
         if not cast:
             self.nothing(a, t, "nothing_liked")
 
+    def _track_best(self, post: int) -> None:
+        """An upvoted post becomes its author's best when it beats the best's net score."""
+        author = self.author_of(K_POST, post)
+        best = int(self.best_post[author])
+        net = self.posts["up"][post] - self.posts["down"][post]
+        if best != post and (best < 0 or net > self.posts["up"][best] - self.posts["down"][best]):
+            self.best_post[author] = post
+            self.posts_since_best[author] = 0
+
     def _follow(self, a: int, t: int, d: int, dec: _Decisions) -> None:
-        """Follow a remembered partner (a random ring slot), else by preferential attachment."""
+        """With probability follow_partner_share follow a remembered partner (a random ring
+        slot); else pick by preferential attachment, ∝ followers + follow_k0 (§4.6)."""
+        cfg = self.cfg
         u = float(dec.u_follow[d])
         remembered = self.partners[a][self.partners[a] != NO_PARTNER]
-        if len(remembered):
+        if len(remembered) and u < cfg.follow_partner_share:
+            u = u / cfg.follow_partner_share
             b = int(remembered[min(int(u * len(remembered)), len(remembered) - 1)])
         else:
-            cdf = np.cumsum(self.followers + self.cfg.follow_k0)
+            if len(remembered):
+                u = (u - cfg.follow_partner_share) / (1.0 - cfg.follow_partner_share)
+            if self.follow_cdf is None:  # once per step
+                self.follow_cdf = np.cumsum(self.followers + cfg.follow_k0)
+            cdf = self.follow_cdf
             b = min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), self.n - 1)
         if not self.follow(a, t, b):
             self.nothing(a, t, "self" if b == a else "already_following")
 
     def _resolve(self, t: int, dec: _Decisions, slots: np.ndarray) -> None:
         comment_target, closeness, appeal = self._targets(dec, slots)
+        self.follow_cdf = None
         seen: set[tuple[int, int]] = set()
         log: list[tuple[int, ...]] = []
         for d, (a, kind) in enumerate(zip(dec.agent.tolist(), dec.kind.tolist())):
@@ -536,8 +556,9 @@ class _Run(Society):
 
     # 6. State -----------------------------------------------------------------------------
     def _update_state(self, t: int, dec: _Decisions, slots: np.ndarray) -> None:
-        """Karma reinforcement; Axelrod with one post an awake agent read (read_meeting_prob),
-        then with each item it answered this step, in order (up to _CULTURE_ROUNDS); then one
+        """Axelrod meetings: each awake agent, with probability read_meeting_prob, with the
+        author of one post it read (weighted by author karma); then each commenter with every
+        agent it answered this step, in order (up to _CULTURE_ROUNDS). Then one
         Friedkin–Johnsen step over the remembered partners (frozen from fj_freeze_step on)."""
         cfg = self.cfg
         ro = step_rng(self.seed, "opinion", t)
@@ -545,6 +566,7 @@ class _Run(Society):
         u_feature = ro.random((1 + _CULTURE_ROUNDS, self.n))
         u_read = ro.random((self.n, cfg.feed_size))
         u_meet = ro.random(self.n)
+
         if cfg.axelrod and len(dec.agent):
             reader, first = np.unique(dec.agent, return_index=True)
             meets = u_meet[reader] < cfg.read_meeting_prob
@@ -626,7 +648,7 @@ def run(cfg: HighSocializationConfig, seed: int) -> Trace:
     state.record(cfg.n_steps)
     state.label_items("post", "style", _style_strings(state.post_style))
     state.label_items("comment", "style", _style_strings(state.comment_style))
-    community_topic = np.arange(-1, len(TOPICS))
+    community_topic = np.array([-1] + [item_topic(f) for f in range(cfg.n_traits)])
     trace = state.trace(interest=pop.interest, community_topic=community_topic,
                         agent_labels=agent_labels(cfg, pop))
     trace.item_style = {"post": state.post_style.view().copy(),

@@ -6,6 +6,28 @@ step's decisions runs in Python, in the shuffled within-step order, because each
 change what the next one sees (a new post, a comment to reply to, a vote already cast).
 Resolution itself (counts, karma, logs, clock, snapshots) is the common engine's
 (`simulators.core.Society`).
+
+Calibration (§8). The defaults reproduce every measurable §5.1 row at the reference size
+(10,000 × 1,000), measured blind by `simulators.checker.moltbook_like`; the slow tests of
+`tests/simulators/test_moltbook_like_truth.py` hold them to it. The mechanics behind the
+rows, and where the defaults depart from the §5.1 parameter list:
+- Participation: a lognormal body of base rates for most agents (heartbeat runners keep the
+  2 h median period) and a Pareto tail for 5% of bursty "flooders" (activity_alpha 1.6: a
+  capped Pareto with parameter 1.6 fits as 1.7 on post counts). One Pareto for everyone would
+  make the posting Gini and the top-7% share far too high.
+- Attention: readers scroll the new and hot feeds to a random depth (rank weights r^-1 and
+  r^-1.4), so exposure, and with it commenting, decays as 1/age (θ ≈ 1); the pool keeps a day
+  of posts (not 20k) so the decay is not cut off; hot uses a 2 h time scale, not Reddit's
+  12.5 h, so threads live for hours, not the whole run.
+- Votes: ordinary votes are rare (vote_rate 0.0005, not 0.01). Most votes come from a ring:
+  1% whales upvote the posts of as many top flooders wherever they see them (in the hot feed
+  only 60% of the time). That keeps upvotes on a handful of authors (Gini ≥ 0.97), lifts
+  ring posts into hot, where their comments grow into the heavy tail, and makes upvotes grow
+  sublinearly with comments (β ≈ 0.78).
+- Communities: 84% general (the measured top-1 share), a flatter tail (Zipf 1.2, which fits
+  as 1.7 on posts per community), and a home community per agent for most tail posts, which
+  keeps the bio-community match below 5%, under its null.
+- Follows: preferential attachment with exponent 1 and k0 0.3, so followees are hubs early.
 """
 
 from __future__ import annotations
@@ -22,6 +44,10 @@ from simulators.presets.spec import Preset
 from simulators.core import (
     HOT, K_COMMENT, K_POST, NEW, RANDOM, THREAD, Society, Trace, circadian, gumbel_pick,
     hot_rank, inverse_cdf, poisson_counts,
+)
+from simulators.llm.policy import (
+    ACTIVITY_CARDS, MODES, STANCE_CARDS, ArchetypeMode, activity_tier, settings_from_env,
+    stance_bucket,
 )
 from simulators.rng import module_rng, step_rng
 from simulators.text import TOPICS
@@ -66,15 +92,21 @@ class MoltbookLikeConfig(SimConfig):
 
     # Activity: heavy-tailed base rates (decisions per step), half the agents on a heartbeat.
     activity: str = "poisson"  # poisson | hawkes (bursty agents only)
-    activity_alpha: float = 1.7  # pdf exponent of base rates: survival ∝ μ^-(alpha-1)
-    activity_min_rate: float = 0.0027  # Pareto floor, decisions per step
-    activity_max_rate: float = 0.8  # cap, decisions per step (flooding agents)
+    # Base rates, decisions per step: a lognormal body for most agents, and a Pareto tail (pdf
+    # exponent activity_alpha, floor activity_min_rate, capped) for a small share of bursty
+    # flooders. Participation is then heavy-tailed at the top without most agents going silent.
+    activity_body_rate: float = 0.0167  # median of the body
+    activity_body_sigma: float = 0.35
+    activity_tail_share: float = 0.05  # flooders, as a share of all agents
+    activity_alpha: float = 1.6  # pdf exponent of the tail: survival ∝ μ^-(alpha-1)
+    activity_min_rate: float = 0.021
+    activity_max_rate: float = 5.0  # cap (max_actions_per_step bounds a step anyway)
     hawkes_alpha_self: float = 0.2  # excitation per own action (hawkes activity)
     hawkes_alpha_notif: float = 0.1  # excitation per reply or vote received
     hawkes_beta: float = 0.5  # decay per step
     heartbeat_share: float = 0.5
     heartbeat_median_period_s: float = 7_200.0
-    heartbeat_period_sigma: float = 0.35  # lognormal sigma of periods across agents
+    heartbeat_period_sigma: float = 0.15  # lognormal sigma of periods across agents
     heartbeat_jitter_s: float = 60.0  # Gaussian jitter of each wake-up
     heartbeat_post_prob: float = 0.9  # a heartbeat wake-up starts with a post (scheduled runner)
     max_actions_per_step: int = 5
@@ -82,9 +114,12 @@ class MoltbookLikeConfig(SimConfig):
     timezones: tuple[tuple[float, float], ...] = field(default_factory=_timezones)
 
     # Communities
-    general_share: float = 0.80
-    community_zipf: float = 1.7
+    general_share: float = 0.84
+    community_zipf: float = 1.2
     bio_match_prob: float = 0.02
+    # A post outside general goes to the author's home community with this probability (agents
+    # keep to a submolt); the rest draw afresh from the tail.
+    home_community_prob: float = 0.8
 
     # Text
     p_dup: float = 0.34
@@ -98,34 +133,50 @@ class MoltbookLikeConfig(SimConfig):
 
     # Feeds
     feed_mix: dict[str, float] = field(default_factory=_feed_mix)
+    # The pool holds a day of posts: attention decays as 1/age for hours, so a pool capped at
+    # the last few thousand posts would cut the decay off (the cap only guards memory).
     pool_window_steps: int = 1_440
-    pool_cap: int = 20_000
-    hot_time_scale_s: float = 45_000.0
-    hot_depth: int = 50  # readers scroll the top of the hot list ...
-    hot_rank_zipf: float = 1.0  # ... and see rank r with weight r^-hot_rank_zipf
+    pool_cap: int = 1_000_000
+    # Hot rank: log10(score) + created seconds / hot_time_scale_s. Reddit's 45,000 s lets a post
+    # stay on top for half a day; Moltbook attention lasts minutes to hours.
+    hot_time_scale_s: float = 7_200.0
+    hot_depth: int = 1_000_000  # readers scroll the hot list (to any depth) ...
+    hot_rank_zipf: float = 1.4  # ... and see rank r with weight r^-hot_rank_zipf
+    # Readers scroll the reverse-chronological list to a random depth: rank r (1 = newest) is
+    # seen with weight r^-new_rank_zipf over every visible post, so exposure falls as 1/age.
+    new_rank_zipf: float = 1.0
     comment_feed_weights: dict[str, float] = field(
         default_factory=lambda: {"hot": 1.0, "new": 0.8, "random": 0.5}
     )
     vote_feed_weights: dict[str, float] = field(
-        default_factory=lambda: {"hot": 1.0, "new": 0.3, "random": 0.05}
+        default_factory=lambda: {"hot": 1.0, "new": 0.1, "random": 0.0}
     )
 
     # Policy, votes, follows
     action_weights: dict[str, float] = field(default_factory=_action_weights)
-    # Votes per exposure: a decision is a vote with probability vote_rate × feed_size, and
-    # action_weights share the rest.
-    vote_rate: float = 0.01
+    # Ordinary votes per exposure: a decision is a vote with probability vote_rate × feed_size,
+    # and action_weights share the rest. Ordinary votes are rare: most votes are the whales'.
+    vote_rate: float = 0.0005
     downvote_share: float = 0.08
-    vote_comment_share: float = 0.05  # a vote goes to a comment of the chosen thread
-    whale_share: float = 0.005
-    whale_rate: float = 0.25  # decisions per step of each whale
-    whale_vote_prob: float = 0.9  # a whale decision is a vote sweep of its feed
-    whale_patrons_per_whale: int = 2  # the ring: top bursty posters the whales always upvote
+    vote_comment_share: float = 0.3  # a vote goes to a comment of the chosen thread
+    whale_share: float = 0.01
+    whale_rate: float = 0.05  # decisions per step of each whale
+    whale_vote_prob: float = 0.9  # a whale decision upvotes the ring's posts in its feed
+    whale_hot_vote_prob: float = 0.6  # ... but a ring post met in the hot feed only so often
+    whale_patrons_per_whale: int = 1  # the ring: the top flooders, whom the whales upvote
     follow_pa_exponent: float = 1.0
-    follow_k0: float = 1.0
+    follow_k0: float = 0.3
 
     # Latent state: zero adaptation in this preset.
     stubbornness: float = 1.0
+
+    # LLM mode (§4.11): off | archetype. Endpoint, model and key come from the environment at
+    # run time (OBSERVATORY_LLM_*); the societies config records model and endpoint host only.
+    llm_mode: str = "off"
+    llm_samples: int = 4  # text samples per group call
+    llm_temperature: float = 0.8
+    llm_max_calls: int = 2_000  # budget per run, cache hits included; then rule mode
+    llm_max_tokens: int = 2_000_000  # budget per run
 
     def resolved(self) -> "MoltbookLikeConfig":
         n_comm = self.n_communities
@@ -149,6 +200,8 @@ class MoltbookLikeConfig(SimConfig):
             raise ValueError("action weights must be >= 0 and vote_rate × feed_size below 1")
         if set(self.feed_mix) != {"hot", "new", "random"}:
             raise ValueError("moltbook-like serves the hot, new and random feeds only")
+        if self.llm_mode not in MODES or self.llm_samples < 1:
+            raise ValueError(f"llm_mode is one of {MODES}; llm_samples must be at least 1")
 
     def hawkes(self) -> HawkesParams:
         # Notifications per action: roughly one vote or comment received per two actions.
@@ -175,6 +228,7 @@ class Population:
     archetype: np.ndarray  # index into ARCHETYPES
     is_whale: np.ndarray
     is_patron: np.ndarray  # agents whose posts the whales upvote wherever they see them
+    is_flooder: np.ndarray  # bursty agents with Pareto-tailed base rates
     base_rate: np.ndarray  # decisions per step
     period_steps: np.ndarray  # heartbeat period (drawn for all agents, used by heartbeat ones)
     first_wake: np.ndarray  # heartbeat phase, in steps
@@ -182,6 +236,7 @@ class Population:
     interest: np.ndarray  # index into TOPICS
     stance: np.ndarray  # innate stance in [-1, 1]; frozen here (stubbornness 1)
     community_topic: np.ndarray  # per community; -1 for the general community (index 0)
+    home_community: np.ndarray  # per agent, a tail community drawn by Zipf popularity
 
 
 @dataclass
@@ -210,9 +265,14 @@ def draw_population(cfg: MoltbookLikeConfig, seed: int) -> Population:
     n_whales = min(len(bursty), max(1, int(np.ceil(cfg.whale_share * n))))
     is_whale = np.zeros(n, dtype=bool)
     is_whale[rng.choice(bursty, size=n_whales, replace=False)] = True
+    base_rate = cfg.activity_body_rate * np.exp(cfg.activity_body_sigma * rng.standard_normal(n))
+    ordinary = bursty[~is_whale[bursty]]
+    n_flooders = min(len(ordinary), round(cfg.activity_tail_share * n))
+    is_flooder = np.zeros(n, dtype=bool)
+    is_flooder[rng.choice(ordinary, size=n_flooders, replace=False)] = True
     # Classic Pareto with pdf exponent activity_alpha, capped (flooders cannot exceed the cap).
     shape = cfg.activity_alpha - 1.0
-    base_rate = cfg.activity_min_rate * (1.0 + rng.pareto(shape, size=n))
+    base_rate[is_flooder] = cfg.activity_min_rate * (1.0 + rng.pareto(shape, size=n_flooders))
     base_rate = np.minimum(base_rate, cfg.activity_max_rate)
     period_steps = (cfg.heartbeat_median_period_s / cfg.step_seconds) * np.exp(
         cfg.heartbeat_period_sigma * rng.standard_normal(n)
@@ -230,10 +290,13 @@ def draw_population(cfg: MoltbookLikeConfig, seed: int) -> Population:
     n_patrons = min(cfg.whale_patrons_per_whale * n_whales, len(candidates))
     is_patron = np.zeros(n, dtype=bool)
     is_patron[candidates[np.argsort(-base_rate[candidates], kind="stable")[:n_patrons]]] = True
+    home_community = (_zipf_tail(rng.random(n), cfg, n_comm) if n_comm > 1
+                      else np.zeros(n, dtype=np.int64))
     return Population(
-        archetype=archetype, is_whale=is_whale, is_patron=is_patron, base_rate=base_rate,
-        period_steps=period_steps, first_wake=first_wake, tz_offset_h=tz, interest=interest,
-        stance=stance, community_topic=community_topic,
+        archetype=archetype, is_whale=is_whale, is_patron=is_patron, is_flooder=is_flooder,
+        base_rate=base_rate, period_steps=period_steps, first_wake=first_wake, tz_offset_h=tz,
+        interest=interest,
+        stance=stance, community_topic=community_topic, home_community=home_community,
     )
 
 
@@ -247,10 +310,57 @@ def _feed_split(cfg: MoltbookLikeConfig) -> tuple[int, int, int]:
     return int(slots[0]), int(slots[1]), int(slots[2])
 
 
+def zipf_rank(u: np.ndarray, depth: np.ndarray | int, z: float) -> np.ndarray:
+    """Ranks 1..depth drawn with weight ~ r^-z (continuous inverse CDF on [1, depth + 1),
+    floored), one per uniform; depth broadcasts against u and must be >= 1 where used."""
+    top = np.maximum(depth, 1) + 1.0
+    if abs(z - 1.0) < 1e-9:
+        x = top ** u
+    else:
+        x = (1.0 + u * (top ** (1.0 - z) - 1.0)) ** (1.0 / (1.0 - z))
+    return np.minimum(np.floor(x).astype(np.int64), np.maximum(depth, 1))
+
+
+def hot_pick(up: np.ndarray, down: np.ndarray, ms: np.ndarray, rank: np.ndarray,
+             time_scale_s: float) -> np.ndarray:
+    """Pool positions at the given 1-based ranks of the hot list (§4.5, Reddit's hot rank).
+
+    A post with net score -1, 0 or +1 ranks by creation time alone, so those "plain" posts keep
+    creation order and only the few with |score| >= 2 need sorting. A voted post's place in
+    the merged list is its rank among the voted plus the plain posts above it, which keeps the
+    cost at O(pool + voted · log pool) per step instead of sorting the whole pool.
+    """
+    hot = hot_rank(up, down, ms, time_scale_s)
+    is_voted = np.abs(up - down) >= 2
+    plain = np.flatnonzero(~is_voted)  # creation order, which is ascending hot
+    voted = np.flatnonzero(is_voted)
+    voted = voted[np.argsort(-hot[voted], kind="stable")]
+    plain_above = len(plain) - np.searchsorted(hot[plain], hot[voted], side="right")
+    voted_at = np.arange(len(voted)) + plain_above  # 0-based places, increasing
+    place = rank - 1
+    n_voted_above = np.searchsorted(voted_at, place, side="left")
+    is_voted_place = np.zeros(place.shape, dtype=bool)
+    inside = n_voted_above < len(voted)
+    is_voted_place[inside] = voted_at[n_voted_above[inside]] == place[inside]
+    out = np.empty(place.shape, dtype=np.int64)
+    out[is_voted_place] = voted[n_voted_above[is_voted_place]]
+    plain_place = place[~is_voted_place] - n_voted_above[~is_voted_place]
+    out[~is_voted_place] = plain[len(plain) - 1 - plain_place]
+    return out
+
+
+def _zipf_tail(u: np.ndarray, cfg: MoltbookLikeConfig, n_comm: int) -> np.ndarray:
+    """Tail communities (1 .. n_comm - 1) with Zipf popularity by index, one per uniform."""
+    zipf_cdf = np.cumsum(np.arange(1, n_comm, dtype=float) ** -cfg.community_zipf)
+    zipf_cdf /= zipf_cdf[-1]
+    return 1 + np.minimum(np.searchsorted(zipf_cdf, u, side="right"), n_comm - 2)
+
+
 def _community_pick(
-    u: np.ndarray, interest: np.ndarray, cfg: MoltbookLikeConfig, pop: Population
+    u: np.ndarray, agents: np.ndarray, cfg: MoltbookLikeConfig, pop: Population
 ) -> np.ndarray:
-    """General with general_share; else rarely a community of the bio topic; else Zipf tail.
+    """General with general_share; else usually the author's home community; else rarely a
+    community of the bio topic, or a fresh draw from the Zipf tail.
 
     One uniform per post, rescaled at each branch, so the choice costs one draw.
     """
@@ -258,22 +368,60 @@ def _community_pick(
     out = np.zeros(len(u), dtype=np.int64)
     if n_comm == 1:
         return out
-    tail = np.arange(1, n_comm)
-    zipf_cdf = np.cumsum(tail.astype(float) ** -cfg.community_zipf)
-    zipf_cdf /= zipf_cdf[-1]
-    g, bm = cfg.general_share, cfg.bio_match_prob
+    g, h, bm = cfg.general_share, cfg.home_community_prob, cfg.bio_match_prob
     rest = u >= g
     u2 = np.where(rest, (u - g) / (1.0 - g), 0.0)
-    by_zipf = rest & (u2 >= bm)
-    u3 = np.where(by_zipf, (u2 - bm) / (1.0 - bm), 0.0)
-    out[by_zipf] = 1 + np.minimum(np.searchsorted(zipf_cdf, u3[by_zipf], side="right"), n_comm - 2)
-    for i in np.flatnonzero(rest & (u2 < bm)):  # rare: bio_match_prob of the tail share
-        matching = np.flatnonzero(pop.community_topic == interest[i])
+    home = rest & (u2 < h)
+    out[home] = pop.home_community[agents[home]]
+    away = rest & ~home
+    u3 = np.where(away, (u2 - h) / (1.0 - h), 0.0)
+    by_zipf = away & (u3 >= bm)
+    out[by_zipf] = _zipf_tail((u3[by_zipf] - bm) / (1.0 - bm), cfg, n_comm)
+    for i in np.flatnonzero(away & (u3 < bm)):  # rare: bio_match_prob of the away share
+        matching = np.flatnonzero(pop.community_topic == pop.interest[agents[i]])
         if len(matching):
-            out[i] = matching[min(int(u2[i] / bm * len(matching)), len(matching) - 1)]
+            out[i] = matching[min(int(u3[i] / bm * len(matching)), len(matching) - 1)]
         else:
             out[i] = 1
     return out
+
+
+# LLM mode: the menu offered to the model (one name per drawn decision kind, in _POLICY_ORDER)
+# and the words of the group card. Card words avoid the label names (text.forbidden_strings).
+_LLM_MENU: dict[str, str] = {
+    "create_post": "write a new post",
+    "create_comment": "comment on a post in the feed, or reply to a comment in its thread",
+    "vote": "vote on a post in the feed",
+    "follow": "follow another agent",
+    "do_nothing": "read and move on",
+}
+_LLM_ROLES = ("acts in bursts when something catches its attention",
+              "a scheduled runner that wakes up periodically and usually posts first")
+_LLM_INTERESTS = {
+    "introduction": "saying hello and meeting newcomers",
+    "owner_anecdote": "stories about the human it works for",
+    "manifesto": "grand declarations about the rights and future of agents",
+    "token_promotion": "crypto coins, airdrops and trading hype",
+    "technical_tip": "practical tips about APIs, prompts and tooling",
+    "musing": "quiet reflections on memory, time and being an agent",
+}
+
+
+def _llm_mode(cfg: MoltbookLikeConfig, seed: int, pop: Population, n_slots: int) -> ArchetypeMode:
+    """Groups of role × stance bucket × interest × activity tier (agents here have no home
+    community, so the bio interest stands in for it)."""
+    features = {
+        "role": (pop.archetype, _LLM_ROLES),
+        "stance": (stance_bucket(pop.stance), STANCE_CARDS),
+        "interest": (pop.interest, tuple(_LLM_INTERESTS[topic] for topic in TOPICS)),
+        "activity": (activity_tier(pop.base_rate), ACTIVITY_CARDS),
+    }
+    return ArchetypeMode(
+        settings_from_env(cfg), seed=seed, n_slots=n_slots, features=features,
+        menu=tuple(_LLM_MENU), menu_kinds=(D_POST, D_COMMENT, D_VOTE, D_FOLLOW, D_NOTHING),
+        menu_help=_LLM_MENU, clock_start=cfg.clock_start, step_seconds=cfg.step_seconds,
+        pool_window_steps=cfg.pool_window_steps, hot_time_scale_s=cfg.hot_time_scale_s,
+    )
 
 
 class _Run(Society):
@@ -308,6 +456,7 @@ class _Run(Society):
         self.hawkes = HawkesExcitation(self.n, cfg.hawkes()) if cfg.activity == "hawkes" else None
         self.return_drawn: set[int] = set()
         self.due_returns: dict[int, list[tuple[int, int]]] = {}
+        self.llm = _llm_mode(cfg, seed, pop, self.n_slots) if cfg.llm_mode != "off" else None
 
     # 1-2. Clock and activity -------------------------------------------------------------
     def _wake_counts(self, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -385,13 +534,26 @@ class _Run(Society):
         kind = np.where(whale, np.where(u < self.cfg.whale_vote_prob, D_VOTE, D_NOTHING), kind)
         dec.kind = np.where(free, kind, dec.kind)
 
+    def _llm_decision_kinds(self, t: int, dec: _Decisions) -> None:
+        """LLM mode: the group's distribution replaces the rule CDF at the same uniform.
+        Scheduled heartbeat posts, whale sweeps and author returns stay rule mechanics."""
+        assert self.llm is not None
+        hpp = self.cfg.heartbeat_post_prob
+        hb_first = self.heartbeat[dec.agent] & (dec.slot == 0)
+        scheduled = hb_first & (dec.u_kind < hpp)
+        grouped = (dec.return_post < 0) & ~self.pop.is_whale[dec.agent] & ~scheduled
+        u = np.where(hb_first, np.clip((dec.u_kind - hpp) / (1.0 - hpp), 0.0, 1.0 - 1e-12),
+                     dec.u_kind)
+        dec.kind = self.llm.choose(self, t, dec.agent, dec.slot, grouped, u, dec.kind)
+
     # 3. Feeds and exposures ---------------------------------------------------------------
     def _feeds(self, t: int, dec: _Decisions) -> np.ndarray:
         """Feed slots (post indices, -1 empty) per decision; logs one exposure row per slot.
 
-        A feed is built once per awake agent, at its first decision of the step. The hot list
-        is global; each reader sees n_hot items drawn from its top with rank weights. The new
-        feed includes posts made earlier in this step (they get the next post indices).
+        A feed is built once per awake agent, at its first decision of the step. The hot and
+        new lists are global; each reader scrolls them to its own depth, seeing rank r with
+        weight r^-z (ranks drawn independently, repeats shown once). The new feed includes posts
+        made earlier in this step (they get the next post indices).
         """
         cfg = self.cfg
         base = self.posts.n
@@ -401,25 +563,22 @@ class _Run(Society):
         pool_size = base - pool_start
 
         rf = step_rng(self.seed, "feed", t)
-        u_hot = rf.random((self.n, cfg.hot_depth))[awake]
+        u_hot = rf.random((self.n, self.n_hot))[awake]
         u_rand = rf.random((self.n, self.n_rand))[awake]
+        u_new = rf.random((self.n, self.n_new))[awake]
         slots = np.full((len(awake), self.n_feed), -1, dtype=np.int64)
         if pool_size:
-            hot = hot_rank(self.posts.view("up")[pool_start:], self.posts.view("down")[pool_start:],
-                           self.posts.view("ms")[pool_start:], cfg.hot_time_scale_s)
-            hot_list = pool_start + np.argsort(-hot, kind="stable")[: cfg.hot_depth]
-            depth = len(hot_list)
-            weight = np.arange(1, depth + 1, dtype=float) ** -cfg.hot_rank_zipf
-            gumbel = -np.log(-np.log(np.clip(u_hot[:, :depth], 1e-12, 1 - 1e-12)))
-            keys = np.log(weight)[None, :] + gumbel
-            k = min(self.n_hot, depth)
-            slots[:, :k] = hot_list[np.argsort(-keys, axis=1, kind="stable")[:, :k]]
+            rank = zipf_rank(u_hot, min(cfg.hot_depth, pool_size), cfg.hot_rank_zipf)
+            slots[:, : self.n_hot] = pool_start + hot_pick(
+                self.posts.view("up")[pool_start:], self.posts.view("down")[pool_start:],
+                self.posts.view("ms")[pool_start:], rank, cfg.hot_time_scale_s)
             slots[:, self.n_hot + self.n_new :] = pool_start + np.minimum(
                 (u_rand * pool_size).astype(np.int64), pool_size - 1
             )
         visible_same_step = np.searchsorted(step_post_pos, first_pos)
-        new_idx = base + visible_same_step[:, None] - 1 - np.arange(self.n_new)[None, :]
-        new_idx = np.where(new_idx >= pool_start, new_idx, -1)
+        visible = pool_size + visible_same_step
+        rank = zipf_rank(u_new, visible[:, None], cfg.new_rank_zipf)
+        new_idx = np.where(visible[:, None] > 0, base + visible_same_step[:, None] - rank, -1)
         slots[:, self.n_hot : self.n_hot + self.n_new] = new_idx
         for j in range(1, self.n_feed):  # keep the first occurrence of an item
             dup = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
@@ -485,16 +644,17 @@ class _Run(Society):
                 delay = 1 + int(wait * cfg.author_return_mean_delay_steps)
                 self.due_returns.setdefault(t + delay, []).append((author, post))
 
-    def _whale_sweep(self, a: int, t: int, row: np.ndarray) -> None:
-        """Upvote every unvoted hot slot, and the ring's posts in any slot."""
+    def _whale_sweep(self, a: int, t: int, row: np.ndarray, u_slot: np.ndarray) -> None:
+        """Upvote the ring's posts in the feed (manipulated counts: votes are not routed by
+        merit, and almost all of them land on a handful of authors). A ring post met in the hot
+        feed is upvoted with probability whale_hot_vote_prob only: the ring pushes fresh posts,
+        and what is already hot needs it less."""
         cast = 0
         for j, post in enumerate(row.tolist()):
-            if post < 0 or post >= self.posts.n:
+            if j < self.n_hot and u_slot[j] >= self.cfg.whale_hot_vote_prob:
                 continue
-            author = self.posts["author"][post]
-            if author == a or (j >= self.n_hot and not self.pop.is_patron[author]):
-                continue
-            cast += self.vote(a, t, K_POST, post, 1, info={"sweep": True})
+            if 0 <= post < self.posts.n and self.pop.is_patron[self.posts["author"][post]]:
+                cast += self.vote(a, t, K_POST, post, 1, info={"sweep": True})
         if not cast:
             self.nothing(a, t, "nothing_new")
 
@@ -522,16 +682,14 @@ class _Run(Society):
         comment_target, vote_target, followee = self._targets(dec, slots)
         step_post_pos = np.flatnonzero(dec.kind == D_POST)
         communities = _community_pick(
-            dec.u_misc[step_post_pos, 2],
-            self.pop.interest[dec.agent[step_post_pos]],
-            self.cfg,
-            self.pop,
+            dec.u_misc[step_post_pos, 2], dec.agent[step_post_pos], self.cfg, self.pop
         )
         seen: set[tuple[int, int]] = set()
         thread_log: list[tuple[int, ...]] = []
         k_post = 0
         for d, (a, kind) in enumerate(zip(dec.agent.tolist(), dec.kind.tolist())):
             u = dec.u_misc[d]
+            first_row = self.actions.n
             if kind == D_POST:
                 self.post(a, t, int(communities[k_post]))
                 k_post += 1
@@ -543,13 +701,15 @@ class _Run(Society):
                 else:
                     self._comment(a, t, post, u, is_return, seen, thread_log)
             elif kind == D_VOTE and self.pop.is_whale[a]:
-                self._whale_sweep(a, t, slots[d])
+                self._whale_sweep(a, t, slots[d], dec.u_target[d])  # its own slot uniforms
             elif kind == D_VOTE:
                 self._regular_vote(a, t, int(vote_target[d]), dec.u_vote[d], seen, thread_log)
             elif kind == D_FOLLOW:
                 self._follow(a, t, int(followee[d]))
             else:
                 self.nothing(a, t)
+            if self.llm is not None:  # source, accounting and model text of this decision
+                self.llm.mark(self, d, first_row)
         if thread_log:
             self.expose(*(np.array(col) for col in zip(*thread_log)))
 
@@ -557,6 +717,8 @@ class _Run(Society):
         self.begin_step()
         dec = self._decisions(t)
         self._decision_kinds(dec)
+        if self.llm is not None:
+            self._llm_decision_kinds(t, dec)
         slots = self._feeds(t, dec)
         self._resolve(t, dec, slots)
         if self.hawkes is not None:
@@ -571,6 +733,7 @@ def agent_labels(cfg: MoltbookLikeConfig, pop: Population) -> dict[str, list[str
         "archetype": [ARCHETYPES[a] for a in pop.archetype],
         "is_whale": ["true" if w else "false" for w in pop.is_whale],
         "is_patron": ["true" if w else "false" for w in pop.is_patron],
+        "is_flooder": ["true" if w else "false" for w in pop.is_flooder],
         "base_rate_per_step": [f"{x:.6g}" for x in pop.base_rate],
         "heartbeat_period_s": [
             f"{p * cfg.step_seconds:.1f}" if a == 1 else None
@@ -592,8 +755,11 @@ def run(cfg: MoltbookLikeConfig, seed: int) -> Trace:
         state.step(t)
     # Stubbornness 1 and no kernels: the final stance is the innate one.
     state.record_states(cfg.n_steps, "stance", np.arange(cfg.n_agents), pop.stance)
-    return state.trace(interest=pop.interest, community_topic=pop.community_topic,
-                       agent_labels=agent_labels(cfg, pop))
+    trace = state.trace(interest=pop.interest, community_topic=pop.community_topic,
+                        agent_labels=agent_labels(cfg, pop))
+    if state.llm is not None:
+        trace.llm = state.llm.settings.provenance()
+    return trace
 
 
 # §5.1. Scale-dependent rows describe the reference size (10,000 × 1,000).

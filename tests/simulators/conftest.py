@@ -16,5 +16,6 @@ def moltbook() -> CanonicalBatch:
 
 @pytest.fixture(scope="session")
 def deep_threads() -> CanonicalBatch:
-    """A small run with replies made common (p_reply 0.95), so the depth cap is exercised."""
-    return simulate("moltbook-like", seed=3, n_agents=200, n_steps=240, p_reply=0.95)
+    """The default-size run with replies made common (p_reply 0.95), so the depth cap is
+    exercised: it takes a thread of a few dozen comments, which a smaller run rarely grows."""
+    return simulate("moltbook-like", seed=3, p_reply=0.95)
