@@ -1,5 +1,7 @@
-"""The whole graph, materialized through Dagster on a tiny simulated society plus the real API
-captures, then once more to show that a second run adds nothing."""
+"""The whole graph, materialized through Dagster on two tiny simulated societies (moltbook-like
+and an echo-chamber twin) plus the real API captures, then once more to show that a second run
+adds nothing. The echo-chamber society shows that any preset flows through enrichment, metrics
+and the report with no code specific to it outside `simulators/` and the ingest asset."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ pytestmark = pytest.mark.e2e
 API_SOCIETY = "moltbook-dump-api"
 SIM_SOCIETY = "sim-moltbook_like-3"
 TINY_SIM = {"n_agents": 80, "n_steps": 240}
+ECHO_SOCIETY = "sim-echo_chamber-2-random"  # preset, seed and twin all come from the id
+TINY_ECHO = {"n_agents": 50, "n_steps": 120}
+SOCIETIES = sorted([API_SOCIETY, SIM_SOCIETY, ECHO_SOCIETY])
 # The real API captures hold 49 distinct posts and 8 comments (all top level); two truncated
 # probe bodies of the endpoint-discovery capture go to quarantine.
 EXPECTED_API_POSTS = 49
@@ -56,6 +61,7 @@ def materialized(tmp_path_factory, moltbook_data):
     runs = [
         SocietyRun(API_SOCIETY, "moltbook_api", {}),  # found through the sources resource
         SocietyRun(SIM_SOCIETY, "simulator", TINY_SIM),
+        SocietyRun(ECHO_SOCIETY, "simulator", TINY_ECHO),
     ]
     defs = build_definitions(settings)
     instance = DagsterInstance.ephemeral()
@@ -76,7 +82,7 @@ def _metric(settings: Settings, society_id: str, metric: str):
     return rows.iloc[0]
 
 
-def test_every_stage_wrote_rows_for_both_societies(materialized):
+def test_every_stage_wrote_rows_for_every_society(materialized):
     settings, _, counts, _ = materialized
     per_society = query(
         settings.warehouse_path,
@@ -91,7 +97,7 @@ def test_every_stage_wrote_rows_for_both_societies(materialized):
         FROM societies s ORDER BY s.society_id
         """,
     ).set_index("society_id")
-    assert list(per_society.index) == [API_SOCIETY, SIM_SOCIETY]
+    assert list(per_society.index) == SOCIETIES
     api = per_society.loc[API_SOCIETY]
     assert api["posts"] == EXPECTED_API_POSTS
     assert api["comments"] == EXPECTED_API_COMMENTS
@@ -106,6 +112,11 @@ def test_every_stage_wrote_rows_for_both_societies(materialized):
         assert row["families"] == 2, society_id  # threads and influence
     sim = per_society.loc[SIM_SOCIETY]
     assert sim["posts"] >= 100
+    echo = query(settings.warehouse_path, "SELECT kind, config_json FROM societies WHERE society_id = ?",
+                 [ECHO_SOCIETY]).iloc[0]
+    assert echo["kind"] == "sim"
+    echo_config = json.loads(echo["config_json"])
+    assert (echo_config["preset"], echo_config["twin"]["name"]) == ("echo-chamber", "random")
     assert counts["ground_truth"] > 0 and counts["votes"] > 0
 
 
@@ -116,7 +127,7 @@ def test_a_second_run_adds_no_rows_anywhere(materialized):
 
 def test_thread_metrics_match_the_stored_comment_trees(materialized):
     settings, _, _, _ = materialized
-    for society_id in (API_SOCIETY, SIM_SOCIETY):
+    for society_id in SOCIETIES:
         # Independent reading: share of depth-1 comments over threads that are neither capped
         # nor orphaned, straight from the stored trees.
         expected = query(
@@ -153,10 +164,10 @@ def test_attention_metrics_match_the_stored_posts(materialized):
     assert 0.6 <= top1 <= 0.95  # the dominant general community
 
 
-def test_the_report_compares_both_societies(materialized):
+def test_the_report_compares_every_society(materialized):
     settings, _, _, _ = materialized
     html = settings.report_path.read_text(encoding="utf-8")
-    assert API_SOCIETY in html and SIM_SOCIETY in html
+    assert all(society_id in html for society_id in SOCIETIES)
     assert html.count("Plotly.newPlot") >= 2  # offline bundling is specified in tests/reports
 
 
