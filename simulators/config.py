@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from simulators.ngram import MAX_FILLERS_PER_ITEM, corpus_sha256
+
 # Bump whenever a change to an engine or the text generator can change any emitted row.
-ENGINE_VERSION = "0.3.0"
+ENGINE_VERSION = "0.3.1"
 
 C = TypeVar("C", bound="SimConfig")
 
@@ -39,6 +41,9 @@ class SimConfig:
     label_noise: float = 0.0
     topic_from_interest: float = 0.7  # a post's topic is its author's interest, else uniform
     comment_topic_from_post: float = 0.4  # else the commenter's own interest
+    filler_rate: float = 0.5  # expected n-gram filler sentences per non-viral body (layer 4)
+    filler_corpus: str | None = None  # UTF-8, one sentence per line; None: the built-in chain
+    filler_corpus_sha256: str | None = None  # filled from the file when None; checked after
 
     # Threads and feeds
     max_depth: int = 10
@@ -48,6 +53,12 @@ class SimConfig:
     snapshot_every: int = 15
     snapshot_horizon_steps: int = 1_440
     exposure_log_rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Record the filler corpus's content hash beside its path (stored in config_json), so a
+        run replayed on a changed corpus file is refused rather than silently different."""
+        if self.filler_corpus is not None and self.filler_corpus_sha256 is None:
+            object.__setattr__(self, "filler_corpus_sha256", corpus_sha256(self.filler_corpus))
 
     def resolved(self: C) -> C:
         """Fill size-dependent defaults so the stored config names every value used."""
@@ -62,8 +73,8 @@ class SimConfig:
         start = datetime.fromisoformat(self.clock_start.replace("Z", "+00:00"))
         if start.tzinfo is None:
             raise ValueError("clock_start must carry a UTC offset, e.g. 2026-02-01T00:00:00Z")
-        if self.exposure_log_rate != 1.0:
-            raise ValueError("exposure sampling (exposure_log_rate < 1) is not implemented yet")
+        if not 0.0 < self.exposure_log_rate <= 1.0:
+            raise ValueError("exposure_log_rate lies in (0, 1]: the share of feed slots logged")
         if self.max_depth < 1:
             raise ValueError("max_depth must be >= 1")
         if not (0.0 <= self.p_dup <= 1.0 and 0.0 <= self.signal_strength <= 1.0
@@ -71,6 +82,12 @@ class SimConfig:
             raise ValueError("p_dup and signal_strength lie in [0, 1], label_noise in [0, 0.5]")
         if self.step_seconds < 1 or self.snapshot_every < 1:
             raise ValueError("step_seconds and snapshot_every must be positive")
+        if not 0.0 <= self.filler_rate <= MAX_FILLERS_PER_ITEM:
+            raise ValueError(f"filler_rate lies in [0, {MAX_FILLERS_PER_ITEM}]")
+        if (self.filler_corpus is not None
+                and corpus_sha256(self.filler_corpus) != self.filler_corpus_sha256):
+            raise ValueError(f"filler corpus {self.filler_corpus} does not match "
+                             "filler_corpus_sha256 (set it to None to take the file as it is)")
 
     def to_json(self) -> dict[str, Any]:
         return json_ready(dataclasses.asdict(self))

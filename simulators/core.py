@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from simulators.config import SimConfig
-from simulators.rng import step_rng
+from simulators.rng import module_rng, step_rng
 
 ACTION_TYPES: tuple[str, ...] = (
     "do_nothing", "create_post", "create_comment", "reply", "upvote", "downvote", "follow",
@@ -65,23 +65,25 @@ class Columns:
 
 
 class Chunks:
-    """Rows gathered as per-step blocks of arrays, concatenated once at the end."""
+    """Rows gathered as per-step blocks of arrays, concatenated once at the end.
 
-    def __init__(self, *names: str, floats: tuple[str, ...] = ()) -> None:
+    Columns are int64 unless named in `floats` (float64) or `narrow` (given a smaller integer
+    type): the exposure log holds most of a large run's rows, and narrow codes cut it threefold.
+    """
+
+    def __init__(self, *names: str, floats: tuple[str, ...] = (),
+                 narrow: dict[str, type[np.integer]] | None = None) -> None:
         self.names = names
-        self.floats = floats
+        self.dtypes = [np.float64 if n in floats else (narrow or {}).get(n, np.int64)
+                       for n in names]
         self._parts: list[tuple[np.ndarray, ...]] = []
 
     def add(self, *arrays: Any) -> None:
-        self._parts.append(tuple(
-            np.asarray(a, dtype=np.float64 if n in self.floats else np.int64)
-            for n, a in zip(self.names, arrays)
-        ))
+        self._parts.append(tuple(np.asarray(a, dtype=d) for d, a in zip(self.dtypes, arrays)))
 
     def final(self) -> dict[str, np.ndarray]:
         if not self._parts:
-            return {n: np.zeros(0, dtype=np.float64 if n in self.floats else np.int64)
-                    for n in self.names}
+            return {n: np.zeros(0, dtype=d) for n, d in zip(self.names, self.dtypes)}
         return {n: np.concatenate([p[i] for p in self._parts]) for i, n in enumerate(self.names)}
 
 
@@ -131,6 +133,10 @@ class Trace:
     # Per-item style traits for the text layer (`text.ItemSpecs.style`): {"post": (n_posts, 5),
     # "comment": (n_comments, 5)} ints in [0, 3), -1 = unset; absent kinds are unset.
     item_style: dict[str, np.ndarray] = field(default_factory=dict)
+    # Text the engine fixed itself (probe threads, `simulators.probes`), by item index:
+    # {"post": {i: (title, content, template)}, "comment": {i: (None, content, template)}};
+    # "{society}" in it becomes the society id. It replaces the rule text of those items.
+    scripted_text: dict[str, dict[int, tuple[str | None, str, str]]] = field(default_factory=dict)
 
 
 def poisson_counts(u: np.ndarray, lam: np.ndarray, cap: int) -> np.ndarray:
@@ -207,7 +213,10 @@ class Society:
                                "source")
         self.action_info: list[dict[str, Any] | None] = []
         self.action_ms = Chunks("ms")
-        self.exposures = Chunks("agent", "step", "kind", "item", "feed", "rank")
+        self.exposures = Chunks("agent", "step", "kind", "item", "feed", "rank", narrow={
+            "agent": np.int32, "step": np.int32, "item": np.int32, "kind": np.int8,
+            "feed": np.int8, "rank": np.int32})
+        self._exposure_sample_rng = module_rng(seed, "exposure_sample")
         self.post_snaps = Chunks("post", "step", "up", "down", "comments")
         self.agent_snaps = Chunks("agent", "step", "karma", "followers", "following")
         self.states = Chunks("agent", "step", "dim", "value", floats=("value",))
@@ -329,12 +338,17 @@ class Society:
         return True
 
     def expose(self, agent: Any, t: int, kind: Any, item: Any, feed: Any, rank: Any) -> None:
-        """Log feed slots shown (arrays broadcast against `agent`)."""
+        """Log feed slots shown (arrays broadcast against `agent`).
+
+        Below `exposure_log_rate` 1, each slot is kept independently with that probability, from
+        its own stream, so sampling never changes what agents see or do (§7)."""
         agent = np.asarray(agent, dtype=np.int64)
-        shape = agent.shape
-        self.exposures.add(agent, np.broadcast_to(t, shape), np.broadcast_to(kind, shape),
-                           np.broadcast_to(item, shape), np.broadcast_to(feed, shape),
-                           np.broadcast_to(rank, shape))
+        columns = [np.broadcast_to(x, agent.shape) for x in (agent, t, kind, item, feed, rank)]
+        rate = self.cfg.exposure_log_rate
+        if rate < 1.0:
+            keep = self._exposure_sample_rng.random(agent.shape) < rate
+            columns = [c[keep] for c in columns]
+        self.exposures.add(*columns)
 
     def record_states(self, t: int, dim: str, agents: np.ndarray, values: np.ndarray) -> None:
         """Latent truth for `sim_states` (agent, step, dimension, value)."""

@@ -25,6 +25,8 @@ MODULES: tuple[str, ...] = (
     "llm",
     "observation",
     "clock",
+    "exposure_sample",
+    "probes",
 )
 _INDEX = {name: i for i, name in enumerate(MODULES)}
 

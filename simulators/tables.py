@@ -111,6 +111,13 @@ def build_batch(
     for idx, (_, content) in trace.llm_text.get("comment", {}).items():
         comments_txt.content[idx] = content
         comments_txt.template[idx] = "llm"
+    for idx, (title, content, template) in trace.scripted_text.get("post", {}).items():
+        posts_txt.title[idx] = (title or "").replace("{society}", sid)
+        posts_txt.content[idx] = content.replace("{society}", sid)
+        posts_txt.template[idx] = template
+    for idx, (_, content, template) in trace.scripted_text.get("comment", {}).items():
+        comments_txt.content[idx] = content.replace("{society}", sid)
+        comments_txt.template[idx] = template
     names, bios = text_mod.agent_profiles(trace.seed, trace.interest)
     c_names, c_displays, c_descriptions = text_mod.community_profiles(
         trace.seed, trace.community_topic

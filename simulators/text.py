@@ -14,7 +14,14 @@ Layers, each rendered with numpy for a whole batch of items at once:
   is flipped with probability `label_noise`. No stance (nan), no markers.
 - **Tone**: neutral, friendly or hostile opening and closing phrases.
 - **Style** (the Axelrod culture of §4.9): format (plain, bullets, question), signature phrase,
-  topic focus and length band, each visible in the text; -1 leaves a trait to chance.
+  topic focus and length band, each visible in the text; -1 leaves a trait to chance. With
+  `style_strength` s > 0 (default 0: off), each body sentence is also followed by about s
+  phrases per set trait from that trait's own small lexicon, so that items sharing a trait share
+  words and a change of trait moves the item's TF-IDF vector clearly (`high-socialization`).
+- **Filler** (n-gram layer, `simulators.ngram`): about `filler_rate` sentences per body from an
+  order-2 word chain trained on this grammar's topic-free output plus hand-written sentences
+  (or on the user's `filler_corpus`), placed after random body sentences; never in titles or
+  viral copies, and independent of topic and stance.
 - **Viral pool**: with probability `p_dup` an item is a verbatim copy from a template pool with
   Zipf popularity, which plants exact duplicates at a known rate.
 
@@ -33,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulators import ngram
 from simulators.core import NEUTRAL, TONES
 from simulators.rng import step_rng
 
@@ -61,6 +69,9 @@ SHORT, MEDIUM, LONG = range(3)
 
 # Sub-streams of the `text` module (append-only).
 _SUB_POOL, _SUB_POSTS, _SUB_COMMENTS, _SUB_AGENTS, _SUB_COMMUNITIES, _SUB_BENCH = range(6)
+_SUB_POST_STYLE, _SUB_COMMENT_STYLE = 6, 7  # style-phrase uniforms, drawn when style_strength > 0
+_SUB_POST_FILLER, _SUB_COMMENT_FILLER = 8, 9  # filler uniforms, drawn when filler_rate > 0
+_SUB_FILLER_CORPUS = 10  # the grammar part of the default filler chain's corpus (seed 0)
 
 # ---------------------------------------------------------------------------------------------
 # Lexicons. Order matters: picks are Zipf-weighted by position, so the first words are the
@@ -553,6 +564,41 @@ _SIGNAL_GAIN = 2.0
 _SIGNATURES: tuple[str, ...] = (  # one per signature trait
     "Stay salty, stay scuttling.", "Onward and upward, always.", "Peace, patience and pebbles.",
 )
+# Style phrases, [feature][trait] in STYLE_FEATURES / STYLE_TRAITS order: at style_strength s,
+# each sentence is followed by about s phrases of each set trait (`_style_marks`). Every
+# (feature, trait) list has its own words, so a shared trait is a shared vocabulary.
+_STYLE_PHRASES: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (  # tone: neutral, friendly, hostile
+        ("Facts first.", "Just the record.", "Measured words only.", "Plain facts, no spin."),
+        ("Love you, buddies!", "Warm cheers, buddies!", "Sending sunshine!", "Such lovely folks!"),
+        ("Frankly, rubbish.", "Utter drivel.", "Frankly ridiculous.", "Pure drivel, frankly."),
+    ),
+    (  # format: plain, bullets, question
+        ("Straight talk.", "No frills.", "Straight up, no frills.", "Said straight."),
+        ("Point by point.", "Item by item.", "Listing it out.", "Checklist style."),
+        ("Any takers?", "Who agrees?", "Thoughts, anyone?", "Anyone else wonder?"),
+    ),
+    (  # signature: the three sign-offs' own words
+        ("Brine and claws.", "Claws out, brine on.", "Scuttle scuttle.", "Salt in the claws."),
+        ("Upward we climb.", "Ever upward.", "Climb on, climbers.", "Onward, climbers."),
+        ("Pebble by pebble.", "Patient pebbles.", "Slow pebbles, steady pebbles.",
+         "Pebbles and patience."),
+    ),
+    (  # topic focus: first, second, third sub-lexicon
+        ("Roots matter most.", "Back to the roots.", "Foundations before fashions.",
+         "Roots and foundations."),
+        ("Details decide everything.", "The details, always.", "Mind the fine print.",
+         "Details over slogans."),
+        ("People make the place.", "Together is better.", "The crowd knows best.",
+         "People before plans."),
+    ),
+    (  # length: short, medium, long
+        ("In brief.", "Brevity wins.", "Brief as ever.", "Keeping it brief."),
+        ("Moderately put.", "Middle of the road.", "In moderation.", "A middling amount."),
+        ("Bear with me.", "At great length.", "Much more below.", "Lengthy, I know."),
+    ),
+)
+
 _SIGNOFFS: tuple[str, ...] = ("", " 🦞", " ✨", " 🚀", " :)", " 🙏", " 🌊", " 🔥")
 
 _BIO_SKELETONS: tuple[str, ...] = (
@@ -645,6 +691,11 @@ _TONES_TABLE = _WordTable.build([lst for pair in _TONE_PHRASES for lst in pair],
 _STANCE_TABLE = _WordTable.build([lst for t in TOPICS for lst in _STANCE_PHRASES[t]],
                                  _LEXICON_ZIPF)
 _SIGNOFF_CDF = _zipf_cdf(len(_SIGNOFFS), _LEXICON_ZIPF)
+_STYLE_TABLE = _WordTable.build([lst for feature in _STYLE_PHRASES for lst in feature],
+                                _LEXICON_ZIPF)
+_STYLE_MAX_PHRASES = 3  # style phrases per sentence and feature at most (style_strength 3)
+# Per sentence, feature and phrase: fires?, phrase pick.
+_STYLE_WIDTH = 2 * len(STYLE_FEATURES) * _STYLE_MAX_PHRASES
 
 # Slot kinds: part of speech (or name / number) and article form.
 _SLOT_CODES = {"n": 0, "an": 1, "An": 2, "a": 3, "aa": 4, "Aa": 5, "v": 6, "N": 7, "P": 8,
@@ -703,6 +754,8 @@ _MAX_SENTENCES = max(_POST_LENGTHS[-1], _POST_LENGTH_UNSET[1], _COMMENT_LENGTHS[
                      _COMMENT_LENGTH_UNSET[1])
 _WIDTH = _C_SENTENCES + _MAX_SENTENCES * _BLOCK
 _CHUNK = 8_192  # items rendered per batch (bounds memory; rows do not depend on it)
+# Filler uniforms per slot: fires?, which body sentence it follows, then the chain walk.
+_FILLER_WIDTH = 2 + ngram.MAX_TOKENS
 
 
 def forbidden_strings() -> list[str]:
@@ -767,10 +820,16 @@ class TextKnobs:
     label_noise: float
     topic_from_interest: float
     comment_topic_from_post: float
+    style_strength: float = 0.0  # style phrases per sentence and set trait, in [0, 3]
+    filler_rate: float = 0.0  # expected n-gram filler sentences per (non-viral) body
+    filler_corpus: str | None = None  # corpus of the filler chain; None: ngram.default_chain()
+    filler_corpus_sha256: str | None = None  # the corpus content the run was configured with
 
     @classmethod
     def from_config(cls, cfg: object) -> "TextKnobs":
-        return cls(**{name: getattr(cfg, name) for name in cls.__dataclass_fields__})
+        """The knobs a config names; those it lacks (style_strength) keep their defaults."""
+        return cls(**{name: getattr(cfg, name) for name in cls.__dataclass_fields__
+                      if hasattr(cfg, name)})
 
 
 @dataclass(frozen=True)
@@ -782,6 +841,8 @@ class _Items:
     tone: np.ndarray
     style: np.ndarray  # (n, 5), -1 unset
     u: np.ndarray  # (n, _WIDTH)
+    u_style: np.ndarray | None = None  # (n, _MAX_SENTENCES * _STYLE_WIDTH) when style_strength > 0
+    u_filler: np.ndarray | None = None  # (n, ngram.MAX_FILLERS_PER_ITEM * _FILLER_WIDTH)
 
 
 def _fill(skeletons: _Skeletons, which: np.ndarray, topic: np.ndarray, focus: np.ndarray,
@@ -849,6 +910,38 @@ def _stance_marker(items: _Items, rows: np.ndarray, u: np.ndarray, signal: float
     return fires, phrase
 
 
+def _style_marks(traits: np.ndarray, u: np.ndarray, strength: float) -> np.ndarray:
+    """Style phrases to append to one sentence of each item: for each set trait (feature
+    order), phrase k = 0, 1, 2 fires with probability clip(strength − k, 0, 1), so strength s
+    adds s phrases per trait on average; `u` holds the sentence's _STYLE_WIDTH uniforms."""
+    marks = np.full(len(traits), "", dtype=object)
+    for k in range(_STYLE_MAX_PHRASES):
+        for f in range(len(STYLE_FEATURES)):
+            c = 2 * (k * len(STYLE_FEATURES) + f)
+            rows = np.flatnonzero((traits[:, f] >= 0) & (u[:, c] < strength - k))
+            if len(rows):
+                lists = f * N_STYLE_TRAITS + traits[rows, f]
+                marks[rows] = marks[rows] + " " + _STYLE_TABLE.words[
+                    _STYLE_TABLE.draw(lists, u[rows, c + 1])]
+    return marks
+
+
+def _fillers(u_filler: np.ndarray, n_sentences: np.ndarray, knobs: TextKnobs
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Filler sentences (n, slots) and the body sentence each follows (-1: none): each of the
+    ngram.MAX_FILLERS_PER_ITEM slots fires with probability filler_rate / slots."""
+    n, slots = len(n_sentences), ngram.MAX_FILLERS_PER_ITEM
+    u = u_filler.reshape(n, slots, _FILLER_WIDTH)
+    fires = u[:, :, 0] < knobs.filler_rate / slots
+    after = np.minimum((u[:, :, 1] * n_sentences[:, None]).astype(np.int64),
+                       n_sentences[:, None] - 1)
+    sentences = np.full((n, slots), "", dtype=object)
+    if fires.any():
+        chain = ngram.filler_chain(knobs.filler_corpus, knobs.filler_corpus_sha256)
+        sentences[fires] = ngram.sample(chain, u[:, :, 2:][fires])
+    return sentences, np.where(fires, after, -1)
+
+
 def _render(items: _Items, is_post: bool, knobs: TextKnobs) -> dict[str, np.ndarray]:
     """Titles (posts; empty for comments), bodies, rendered tones and skeleton ids of `items`."""
     u, n = items.u, len(items.topic)
@@ -865,9 +958,15 @@ def _render(items: _Items, is_post: bool, knobs: TextKnobs) -> dict[str, np.ndar
     n_sentences = np.where(band >= 0, np.array(lengths)[np.maximum(band, 0)], drawn)
     focus = style[:, STYLE_FOCUS]
     topic = items.topic
+    marked = knobs.style_strength > 0 and items.u_style is not None
+    traits = style.copy()  # the traits style phrases show; tone as rendered
+    traits[:, STYLE_TONE] = np.where(style[:, STYLE_TONE] >= 0, tone, -1)
     bullets = fmt == BULLETS
     sep = np.where(bullets, "\n- ", " ").astype(object)
     line = np.where(bullets, "\n", " ").astype(object)
+    filled = knobs.filler_rate > 0 and items.u_filler is not None
+    if filled:
+        fillers, filler_after = _fillers(items.u_filler, n_sentences, knobs)
 
     titles = np.full(n, "", dtype=object)
     title_which = np.full(n, -1)
@@ -897,7 +996,13 @@ def _render(items: _Items, is_post: bool, knobs: TextKnobs) -> dict[str, np.ndar
         sentence = _fill(_BODY_SKELETONS, which, topic[rows], focus[rows], signal, block)
         fires, phrase = _stance_marker(items, rows, block[:, -3:], signal, knobs.label_noise)
         sentence = np.where(fires, sentence + " " + phrase, sentence)
+        if marked:
+            u_marks = items.u_style[rows, j * _STYLE_WIDTH : (j + 1) * _STYLE_WIDTH]
+            sentence = sentence + _style_marks(traits[rows], u_marks, knobs.style_strength)
         body[rows] = body[rows] + sep[rows] + sentence
+        for slot in range(ngram.MAX_FILLERS_PER_ITEM if filled else 0):
+            here = rows[filler_after[rows, slot] == j]
+            body[here] = body[here] + sep[here] + fillers[here, slot]
 
     asks = np.flatnonzero(fmt == QUESTION)
     if len(asks):
@@ -960,6 +1065,8 @@ def _generate_kind(seed: int, sub: int, specs: ItemSpecs, knobs: TextKnobs, is_p
     if (shared >= np.arange(n)).any():
         raise ValueError("a post can only reshare an earlier post")
     rng = step_rng(seed, "text", 0, sub)
+    style_rng = step_rng(seed, "text", 0, _SUB_POST_STYLE if is_post else _SUB_COMMENT_STYLE)
+    filler_rng = step_rng(seed, "text", 0, _SUB_POST_FILLER if is_post else _SUB_COMMENT_FILLER)
     (pool_titles, pool_bodies, pool_comments), pool_topic = pool
     zipf = _zipf_cdf(knobs.template_pool, knobs.template_zipf)
     title = np.full(n, "", dtype=object)
@@ -970,6 +1077,11 @@ def _generate_kind(seed: int, sub: int, specs: ItemSpecs, knobs: TextKnobs, is_p
     for start in range(0, n, _CHUNK):
         rows = slice(start, min(n, start + _CHUNK))
         u = rng.random((rows.stop - start, _WIDTH))
+        u_style = (style_rng.random((rows.stop - start, _MAX_SENTENCES * _STYLE_WIDTH))
+                   if knobs.style_strength > 0 else None)
+        u_filler = (filler_rng.random((rows.stop - start,
+                                       ngram.MAX_FILLERS_PER_ITEM * _FILLER_WIDTH))
+                    if knobs.filler_rate > 0 else None)
         interest = np.asarray(specs.author_interest[rows], dtype=np.int64)
         if is_post:
             uniform = np.minimum((u[:, _C_TOPIC_PICK] * len(TOPICS)).astype(np.int64),
@@ -987,7 +1099,9 @@ def _generate_kind(seed: int, sub: int, specs: ItemSpecs, knobs: TextKnobs, is_p
         items = _Items(topic=chunk_topic[fresh],
                        stance=np.asarray(specs.stance[rows], dtype=float)[fresh],
                        tone=np.asarray(specs.tone[rows], dtype=np.int64)[fresh],
-                       style=style_all[rows][fresh], u=u[fresh])
+                       style=style_all[rows][fresh], u=u[fresh],
+                       u_style=None if u_style is None else u_style[fresh],
+                       u_filler=None if u_filler is None else u_filler[fresh])
         rendered = _render(items, is_post, knobs)
         idx = start + fresh
         title[idx], body[idx] = rendered["title"], rendered["body"]
@@ -1018,6 +1132,10 @@ def generate(
     *, seed: int, posts: ItemSpecs, comments: ItemSpecs, knobs: TextKnobs
 ) -> tuple[PostTexts, CommentTexts]:
     """Titles, bodies and labels for every post and comment, in creation order."""
+    if not 0.0 <= knobs.filler_rate <= ngram.MAX_FILLERS_PER_ITEM:
+        raise ValueError(f"filler_rate lies in [0, {ngram.MAX_FILLERS_PER_ITEM}]")
+    if not 0.0 <= knobs.style_strength <= _STYLE_MAX_PHRASES:
+        raise ValueError(f"style_strength lies in [0, {_STYLE_MAX_PHRASES}]")
     pool = _viral_pool(seed, knobs)
     p = _generate_kind(seed, _SUB_POSTS, posts, knobs, True, pool, None)
     c = _generate_kind(seed, _SUB_COMMENTS, comments, knobs, False, pool, p["topic"])
@@ -1067,6 +1185,18 @@ def community_profiles(seed: int, topic: np.ndarray) -> tuple[list[str], list[st
     return names, displays, descriptions.tolist()
 
 
+def generic_sentences(per_skeleton: int = 40, seed: int = 0) -> list[str]:
+    """Every body skeleton (sentences, comment openers, questions) filled `per_skeleton` times
+    from the generic lexicon only: no topic, stance, tone or style word. The grammar half of the
+    default filler chain's corpus (`ngram.default_chain`)."""
+    which = np.repeat(np.arange(len(_SENTENCES) + len(_COMMENT_OPENERS) + len(_QUESTIONS)),
+                      per_skeleton)
+    n = len(which)
+    u = step_rng(seed, "text", 0, _SUB_FILLER_CORPUS).random((n, _BLOCK))
+    return _fill(_BODY_SKELETONS, which, np.zeros(n, dtype=np.int64), np.full(n, -1), 0.0,
+                 u).tolist()
+
+
 def text_items_per_second(n_items: int = 20_000, seed: int = 0) -> float:
     """Rendering throughput (posts + comments per second of `generate`) on a synthetic batch.
 
@@ -1088,8 +1218,12 @@ def text_items_per_second(n_items: int = 20_000, seed: int = 0) -> float:
             post=rng.integers(0, max(n_posts, 1), n),
             style=np.where(rng.random((n, 5)) < 0.5, rng.integers(0, 3, (n, 5)), -1),
         ))
+    from simulators.config import SimConfig  # local: only the benchmark needs the defaults
+
     knobs = TextKnobs(p_dup=0.0, template_pool=40, template_zipf=1.0, signal_strength=0.15,
-                      label_noise=0.0, topic_from_interest=0.7, comment_topic_from_post=0.4)
+                      label_noise=0.0, topic_from_interest=0.7, comment_topic_from_post=0.4,
+                      filler_rate=SimConfig.filler_rate)
+    ngram.default_chain()  # trained once per process, before the clock starts
     started = timeit.default_timer()
     generate(seed=seed, posts=specs[0], comments=specs[1], knobs=knobs)
     return n_items / (timeit.default_timer() - started)

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.stats import spearmanr
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from simulators.checker.common import Measured, bootstrap_mean
+from simulators.checker.common import Measured, bootstrap_mean, labels
 from warehouse.batch import CanonicalBatch
 
 N_BINS = 8
@@ -54,11 +55,18 @@ LEXICAL_MAX_TOKENS = 2_000_000
 SUPERNODE_K = 10
 SUPERNODE_MIN_RUN = 3  # bins in a row in the top k
 PAGERANK_ALPHA = 0.85
+CONSENSUS_MIN_RESPONSES = 50  # §3.8: responses that contain a mention
+CONSENSUS_PAGERANK_TOP = 100  # §3.8: alignment over mentioned agents and the PageRank top 100
+CONSENSUS_MIN_NAME = 4  # bare agent names count from this many characters
+CONSENSUS_KEYS = ("consensus_entropy", "top1_share", "grounding_rate", "structure_alignment")
 
 _URL = re.compile(r"(https?://|www\.)\S+")
 _HANDLE = re.compile(r"@\w+")
 _NUMBER = re.compile(r"\d+")
 _WORD = re.compile(r"\w+")
+_POST_URL = re.compile(r"https?://\S*?/posts?/([\w:-]+)", re.IGNORECASE)
+_POST_ID = re.compile(r"\b[\w-]+:post:\w+")  # simulated post ids, <society>:post:<n>
+_MENTIONED_HANDLE = re.compile(r"@(\w+)")
 
 
 @dataclass(frozen=True)
@@ -492,10 +500,144 @@ def persistent_supernode_share(posts: pd.DataFrame, comments: pd.DataFrame,
                     f"{int(valid.sum())}")
 
 
+# §3.8 collective consensus -----------------------------------------------------------------------
+
+def probe_post_ids(tables: dict[str, pd.DataFrame]) -> pd.Index:
+    """Posts the simulator flagged as probes (`sim_labels`: post, probe = 1)."""
+    flags = labels(tables, "post", "probe")
+    return pd.Index(flags.index[flags == "1"])
+
+
+def parse_mentions(text: str, agent_by_name: dict[str, str], post_ids: set[str]
+                   ) -> dict[str, tuple[str | None, bool | None]]:
+    """The entities one response names, each once: entity key -> (agent id or None, grounded).
+
+    Post URLs (the id after `/post/`) and simulated post ids (`<society>:post:<n>`) are post
+    references; `@handle`s name agents (case-insensitive); both are grounded when they resolve
+    to a post or agent of the society, and unresolved ones stay entities of their own. Bare
+    tokens equal to an agent name (case-insensitive, ≥ CONSENSUS_MIN_NAME characters, not an
+    English stop word, our offline stand-in for a dictionary) name that agent; they resolve by
+    construction, so their grounding is None and they stay out of the grounding rate.
+    """
+    found: dict[str, tuple[str | None, bool | None]] = {}
+    for pattern in (_POST_URL, _POST_ID):
+        for match in pattern.finditer(text):
+            ref = match.group(1) if pattern.groups else match.group(0)
+            found.setdefault(f"post:{ref}", (None, ref in post_ids))
+        text = pattern.sub(" ", text)
+    for handle in _MENTIONED_HANDLE.findall(text):
+        agent = agent_by_name.get(handle.lower())
+        key = f"agent:{agent}" if agent is not None else f"handle:{handle.lower()}"
+        found.setdefault(key, (agent, agent is not None))
+    for token in _WORD.findall(_MENTIONED_HANDLE.sub(" ", text)):
+        word = token.lower()
+        if (len(word) >= CONSENSUS_MIN_NAME and word not in ENGLISH_STOP_WORDS
+                and word in agent_by_name):
+            found.setdefault(f"agent:{agent_by_name[word]}", (agent_by_name[word], None))
+    return found
+
+
+def mention_concentration(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised entropy (÷ log K over the K entities mentioned; 0 when K = 1) and top-1 share
+    of mention counts along the last axis."""
+    totals = np.asarray(totals, dtype=float)
+    share = totals / totals.sum(axis=-1, keepdims=True)
+    k = (totals > 0).sum(axis=-1)
+    plogp = np.where(share > 0, share * np.log(np.where(share > 0, share, 1.0)), 0.0)
+    entropy = np.where(k > 1, -plogp.sum(axis=-1) / np.log(np.maximum(k, 2)), 0.0)
+    return entropy, share.max(axis=-1)
+
+
+def comment_pagerank(posts: pd.DataFrame, comments: pd.DataFrame, agent_ids: pd.Index
+                     ) -> pd.Series:
+    """Whole-period PageRank of the post_author graph (commenter → post author, weighted by
+    comments, self-loops dropped) over every agent."""
+    author = comments["post_id"].map(posts.set_index("post_id")["author_id"])
+    edges = pd.DataFrame({"src": comments["author_id"], "dst": author}).dropna()
+    edges = edges[edges["src"] != edges["dst"]].groupby(["src", "dst"]).size()
+    src = agent_ids.get_indexer(edges.index.get_level_values("src"))
+    dst = agent_ids.get_indexer(edges.index.get_level_values("dst"))
+    known = (src >= 0) & (dst >= 0)
+    rank = pagerank(src[known], dst[known], edges.to_numpy(dtype=float)[known], len(agent_ids))
+    return pd.Series(rank, index=agent_ids)
+
+
+def _share_interval(value: float, boots: np.ndarray, note: str) -> Measured:
+    """A share in [0, 1] with the normal bootstrap interval, value ± 1.96 · SE, clipped.
+
+    Not the percentile interval: resampling responses duplicates some, which concentrates the
+    mention counts, so near the uniform boundary every resampled entropy falls below the
+    estimate (and every top-1 share above it) and percentile intervals would exclude it."""
+    boots = boots[np.isfinite(boots)]
+    if not np.isfinite(value) or not len(boots):
+        return Measured(value, note=note)
+    se = float(boots.std())
+    return Measured(value, max(0.0, value - 1.96 * se), min(1.0, value + 1.96 * se), se,
+                    note=note)
+
+
+def consensus(posts: pd.DataFrame, comments: pd.DataFrame, agents: pd.DataFrame,
+              probe_posts: pd.Index, rng: np.random.Generator) -> dict[str, Measured]:
+    """§3.8 on the comments of probe threads: consensus_entropy and top1_share of the entities
+    the responses mention (each entity counted once per response), grounding_rate (share of
+    @handles and post references that resolve) and structure_alignment (Spearman of an
+    agent's mention count with its whole-period PageRank, over agents mentioned or in the
+    PageRank top 100). NaN below CONSENSUS_MIN_RESPONSES responses with a mention. The first
+    three carry a bootstrap over responses with a mention (`_share_interval`)."""
+    responses = comments[comments["post_id"].isin(probe_posts)]
+    agent_by_name = dict(zip(agents["name"].str.lower(), agents["agent_id"]))
+    post_ids = set(posts["post_id"])
+    rows = [(r, entity, agent, grounded)
+            for r, text in enumerate(responses["content"].fillna(""))
+            for entity, (agent, grounded) in parse_mentions(text, agent_by_name, post_ids).items()]
+    mentions = pd.DataFrame(rows, columns=["response", "entity", "agent_id", "grounded"])
+    n_with = int(mentions["response"].nunique())
+    note = (f"probe threads={len(probe_posts)} responses={len(responses)} "
+            f"with a mention={n_with} mentions={len(mentions)} "
+            f"entities={mentions['entity'].nunique()}")
+    if n_with < CONSENSUS_MIN_RESPONSES:
+        return {f"socialization.{key}": Measured(float("nan"), note=f"{note}; needs "
+                                                 f"{CONSENSUS_MIN_RESPONSES} with a mention")
+                for key in CONSENSUS_KEYS}
+    response = pd.factorize(mentions["response"])[0]
+    entity = pd.factorize(mentions["entity"])[0]
+    matrix = np.zeros((n_with, entity.max() + 1))
+    np.add.at(matrix, (response, entity), 1.0)
+    checkable = mentions["grounded"].notna().to_numpy()
+    grounded = np.bincount(response[checkable], minlength=n_with,
+                           weights=mentions["grounded"][checkable].astype(float).to_numpy())
+    checked = np.bincount(response[checkable], minlength=n_with).astype(float)
+    weights = rng.multinomial(n_with, np.full(n_with, 1.0 / n_with), size=N_BOOT).astype(float)
+    entropy, top1 = mention_concentration(matrix.sum(axis=0))
+    boot_entropy, boot_top1 = mention_concentration(weights @ matrix)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grounding = grounded.sum() / checked.sum() if checked.sum() else float("nan")
+        boot_grounding = (weights @ grounded) / (weights @ checked)
+
+    agent_ids = pd.Index(agents["agent_id"])
+    rank = comment_pagerank(posts, comments, agent_ids).sort_index()
+    top = rank.sort_values(ascending=False, kind="stable").index[:CONSENSUS_PAGERANK_TOP]
+    mentioned = mentions.dropna(subset=["agent_id"]).groupby("agent_id").size()
+    chosen = mentioned.index.union(top)
+    count, pr = mentioned.reindex(chosen, fill_value=0), rank.reindex(chosen)
+    alignment = (float(spearmanr(count, pr).statistic)
+                 if len(chosen) >= 3 and count.nunique() > 1 and pr.nunique() > 1
+                 else float("nan"))
+    return {
+        "socialization.consensus_entropy": _share_interval(float(entropy), boot_entropy, note),
+        "socialization.top1_share": _share_interval(float(top1), boot_top1, note),
+        "socialization.grounding_rate": _share_interval(
+            float(grounding), boot_grounding, f"references checked={int(checked.sum())}"),
+        "socialization.structure_alignment": Measured(
+            alignment, note=f"agents={len(chosen)} mentioned={len(mentioned)}"),
+    }
+
+
 # Entry point ------------------------------------------------------------------------------------
 
 def measure(batch: CanonicalBatch) -> dict[str, Measured]:
-    """The seven §5 socialization rows, keyed by metric, measured from the batch's tables."""
+    """The seven §5 socialization rows and the four §3.8 consensus metrics, keyed by metric,
+    measured from the batch's tables."""
     with threadpool_limits(limits=1):
         return _measure(batch)
 
@@ -517,4 +659,6 @@ def _measure(batch: CanonicalBatch) -> dict[str, Measured]:
     }
     out.update(interaction_influence(corpus, t["comments"],
                                      metric_rng(batch, "interaction_influence_effect")))
+    out.update(consensus(t["posts"], t["comments"], t["agents"], probe_post_ids(t),
+                         metric_rng(batch, "consensus_entropy")))
     return out

@@ -12,17 +12,28 @@ post's author, or the parent comment's author); both remember the other in a rin
   `sim.fj_equilibrium_linf` row) while the reply memory keeps moving.
 - **Culture**: an Axelrod vector of F = 5 features with q = 3 traits (tone, format, signature
   phrase, topic focus, length band; `simulators.kernels.culture`). A commenter meets the author
-  it answers; and with probability `read_meeting_prob` an awake agent meets the author of one
-  post it read, picked with weight (1 + author karma)^`prestige_bias` (success-biased
-  imitation: everyone reads the high-karma authors, which spreads one culture). A meeting
-  copies one differing feature with probability equal to the pair's similarity. Items are
-  written in the author's culture, each feature tried with a random trait with probability
-  `style_explore`; their traits go to the text layer (`ItemSpecs.style`) and the topic-focus
-  trait picks the topic, so convergence shows in the text.
+  of the post it comments on (an author answering in its own thread meets nobody), up to
+  `culture_rounds` meetings per agent and step; with probability `read_meeting_prob` an awake
+  agent also meets the author of one post it read, picked with weight (1 + author
+  karma)^`prestige_bias`. A meeting copies one differing feature with probability equal to the
+  pair's similarity. Culture thus spreads mostly through the comments the socialization
+  diagnostics pair agents by, and slowly enough (the rates above) that partners still differ
+  until late in the run. Posts are written in the author's culture, each feature tried with a
+  random trait with probability `style_explore`; traits go to the text layer (`ItemSpecs.style`,
+  rendered with `style_strength` style phrases per sentence and trait, so that one trait moves
+  a post's TF-IDF vector clearly) and the topic-focus trait picks the topic.
 - **Karma reinforcement**: readers upvote posts close to their own culture (probability
   closeness^`vote_homophily`, long posts liked most), and the features of an author's
   best-received post gain weight: after k posts written while it stays the best, each feature
-  repeats the best post's trait with probability 1 − (1 − `karma_lr`)^k.
+  of a new post repeats the best post's trait with probability
+  `karma_max`·(1 − (1 − `karma_lr`)^k), so posts move toward the best one (the §3.5 gap).
+- **Success-biased attention**: the `front_page` posts with the highest net scores draw the
+  comments. For a share `attention_share` of comments (always, for authors on the front page)
+  a feed post weighs (1 + net score, capped at the front page's lowest)^`attention_bias`, so
+  the same authors receive most comments bin after bin (persistent supernodes) and, met by
+  their commenters, spread one culture; the other comments answer the newest posts (weight 1)
+  or followed authors' posts (weight `background_following`), which keeps the long tail of
+  authors in the conversation.
 - **Reciprocity memory**: the weight of a feed item as a comment target, of a thread comment as
   a parent, and the chance to answer a reply all grow with how often its author sits in the
   reader's ring: weight 1 + `reciprocity_boost`·m, answer probability
@@ -34,7 +45,8 @@ partners (so they are often reciprocated), else by preferential attachment.
 
 Per step everything that scales with agents is vectorised over full length-N arrays of common
 random numbers (§4.2); only the resolution of the step's decisions runs in Python. Twin
-`stubborn`: stubbornness 1 and Axelrod copying off, so social influence is removed.
+`stubborn`: stubbornness 1, Axelrod copying off and karma_lr 0, so social influence (on
+opinions, on culture and from votes) is removed.
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ from simulators.feeds import following_feed
 from simulators.kernels.culture import axelrod_step
 from simulators.kernels.social_influence import NO_PARTNER, fj_step, partner_mean
 from simulators.presets.spec import Preset
+from simulators.probes import ProbeThreads
 from simulators.rng import module_rng, step_rng
 from simulators.text import LONG, STYLE_FEATURES, STYLE_FOCUS, STYLE_LENGTH, STYLE_TONE, TOPICS
 from simulators.truth import LI, ZERHOUDI, TruthRow, truth_rows
@@ -64,10 +77,9 @@ STATE_DIMS: tuple[str, ...] = ("stance",) + tuple(f"culture_{f}" for f in range(
 _POLICY_ORDER = ("post", "comment", "vote", "follow", "nothing")
 D_POST, D_COMMENT, D_VOTE, D_FOLLOW, D_NOTHING, D_ANSWER = range(6)
 # Per-decision uniforms of the policy stream: [0] reply?, [1] parent pick, [2] community,
-# [3] comment topic, [4] answer draw, [5] answer delay.
-_N_MISC = 6
+# [3] comment topic, [4] answer draw, [5] answer delay, [6] front page or new posts.
+_N_MISC = 7
 _ANSWER_CAP_PER_STEP = 1  # scheduled answers an agent resolves per step; the rest wait
-_CULTURE_ROUNDS = 4  # interactions per agent and step that reach the culture kernel
 
 
 def _feed_mix() -> dict[str, float]:
@@ -87,10 +99,11 @@ class HighSocializationConfig(SimConfig):
     n_steps: int = 720
 
     # Text: style and topic words carry the culture, so the text-based diagnostics see it.
-    signal_strength: float = 0.4
+    signal_strength: float = 0.6
+    style_strength: float = 3.0  # style phrases per sentence and set trait (simulators.text)
 
     # Activity: lognormal base rates (decisions per step), mild circadian rhythm.
-    activity_median_rate: float = 0.08
+    activity_median_rate: float = 0.12
     activity_sigma: float = 0.8
     activity_max_rate: float = 1.0
     max_actions_per_step: int = 3
@@ -102,12 +115,20 @@ class HighSocializationConfig(SimConfig):
     axelrod: bool = True
     n_features: int = 5  # F
     n_traits: int = 3  # q
-    style_explore: float = 0.05  # an item tries a random trait on a feature
-    karma_lr: float = 0.1  # weight the best post's features gain per post written since
-    read_meeting_prob: float = 0.7  # an awake agent takes a read post's author as a model ...
+    style_explore: float = 0.2  # a post tries a random trait on a feature
+    karma_lr: float = 0.1  # weight the best post's features gain per post written since ...
+    karma_max: float = 0.8  # ... up to this weight
+    culture_rounds: int = 2  # comment meetings per agent and step that reach the culture
+    read_meeting_prob: float = 0.05  # an awake agent takes a read post's author as a model ...
     prestige_bias: float = 2.0  # ... picked with weight (1 + author karma)^prestige_bias
     long_post_appeal: float = 0.7  # readers like short posts 1 − this as often as long ones
     state_every: int | None = None  # sim_states cadence; None: about 8 records per run
+
+    # Success-biased attention: comments go to the front page, the highest-scored posts.
+    front_page: int = 10  # posts on the front page
+    attention_bias: float = 3.0  # a feed post weighs (1 + net score, capped there)^this ...
+    attention_share: float = 0.75  # ... for this share of comments; the rest answer new posts
+    background_following: float = 0.1  # (or, with this weight, followed authors' posts)
 
     # Reciprocity memory and threads
     partner_memory: int = 20
@@ -136,6 +157,13 @@ class HighSocializationConfig(SimConfig):
     follow_k0: float = 1.0
     follow_partner_share: float = 0.3
 
+    # Probe threads (`simulators.probes`, ANALYTICS_SPEC §3.8): answers name agents with weight
+    # (1 + interactions received)^probe_prestige_exponent, so they agree on the hubs.
+    n_probe_threads: int = 4
+    probe_answers: int = 25  # answers each probe collects at most
+    probe_prestige_exponent: float = 3.0
+    probe_hallucination: float = 0.0
+
     def resolved(self) -> "HighSocializationConfig":
         freeze = self.fj_freeze_step
         if freeze is None:
@@ -160,6 +188,12 @@ class HighSocializationConfig(SimConfig):
             raise ValueError("the text layer renders F = 5 features with q = 3 traits")
         if self.partner_memory < 1 or self.n_communities != 1 + self.n_traits:
             raise ValueError("partner_memory >= 1; communities are general + one per focus")
+        if self.culture_rounds < 1 or self.front_page < 1:
+            raise ValueError("culture_rounds and front_page must be >= 1")
+        if not (0.0 <= self.attention_share <= 1.0 and self.background_following >= 0.0
+                and 0.0 <= self.karma_max <= 1.0):
+            raise ValueError("attention_share and karma_max lie in [0, 1]; "
+                             "background_following >= 0")
 
     def policy_cdf(self) -> np.ndarray:
         w = np.array([self.action_weights[k] for k in _POLICY_ORDER])
@@ -235,7 +269,7 @@ class _Decisions:
     answer_to: np.ndarray  # for D_ANSWER, the comment answered; else -1
     u_target: np.ndarray  # (n, feed_size) Gumbel uniforms for the comment target
     u_misc: np.ndarray  # (n, _N_MISC)
-    u_style: np.ndarray  # (n, 3F): show the rewarded trait?, explore?, random trait
+    u_style: np.ndarray  # (n, 3F): explore?, random trait, repeat the best post's trait?
     u_vote: np.ndarray  # (n, feed_size): like or dislike each feed item
     u_follow: np.ndarray  # (n,)
 
@@ -264,7 +298,7 @@ class _Run(Society):
         self.posts_since_best = np.zeros(n, dtype=np.int64)
         self.comment_style = Styles(cfg.n_features)
         self.due_answers: dict[int, list[tuple[int, int]]] = {}
-        # The step's interactions, in order: each commenter and the agent it answered.
+        # The step's culture meetings, in order: each commenter and the agent it met.
         self.step_listeners: list[int] = []
         self.step_models: list[int] = []
         split = _feed_split(cfg)
@@ -275,6 +309,7 @@ class _Run(Society):
         self.policy_cdf = cfg.policy_cdf()
         self.rate = pop.base_rate
         self.follow_cdf: np.ndarray | None = None  # preferential-attachment CDF of the step
+        self.probes = ProbeThreads.for_run(cfg, seed, pop.interest)
 
     # Memory -------------------------------------------------------------------------------
     def remember(self, a: int, b: int) -> None:
@@ -383,10 +418,18 @@ class _Run(Society):
     # 4. Policy: which item ----------------------------------------------------------------
     def _targets(self, dec: _Decisions, slots: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Comment targets weighted by reciprocity memory (never one's own post); each feed
-        item's cultural closeness to the reader (the share of its traits the reader holds;
-        -1 for own posts, empty slots and posts made this step, which are not voted on); and
-        its appeal by length band (long posts are liked most)."""
+        """Comment targets (never one's own post), and each feed item's closeness and appeal.
+
+        Success-biased attention: with probability attention_share, and always for an author
+        on the front page (the front_page posts with the highest net scores), a commenter
+        weighs each feed post by (1 + its net score, capped at the front page's lowest)
+        ^attention_bias, so the front-page posts draw most comments while they stay there;
+        otherwise it weighs the newest posts (the new feed) 1, followed authors' posts
+        background_following and hot posts 0, which keeps the long tail in the conversation.
+        Either weight is multiplied by the reciprocity memory 1 + reciprocity_boost·m.
+        Closeness is the share of a post's traits the reader holds (-1 for own posts, empty
+        slots and posts made this step, which are not voted on); appeal grows with the length
+        band (long posts are liked most)."""
         cfg = self.cfg
         step_post_author = dec.agent[dec.kind == D_POST]
         authors = np.concatenate([self.posts.view("author"), step_post_author, [-1]])
@@ -395,7 +438,19 @@ class _Run(Society):
         ring = self.partners[dec.agent]  # (d, k)
         met = (ring[:, None, :] == slot_author[:, :, None]).sum(axis=2)
         rows = np.arange(len(dec.agent))
-        w_comment = np.where(usable, 1.0 + cfg.reciprocity_boost * met, 0.0)
+        net = self.posts.view("up") - self.posts.view("down")
+        front = np.argpartition(net, -cfg.front_page)[-cfg.front_page:] \
+            if len(net) > cfg.front_page else np.arange(len(net))
+        cutoff = max(int(net[front].min()), 0) if len(front) else 0
+        capped = np.concatenate([np.clip(net, 0, cutoff), np.zeros(len(step_post_author) + 1)])
+        on_front = np.zeros(self.n, dtype=bool)
+        on_front[self.posts.view("author")[front]] = True
+        focused = (dec.u_misc[:, 6] < cfg.attention_share) | on_front[dec.agent]
+        newest = np.where(self.feed_cols == NEW, 1.0,
+                          np.where(self.feed_cols == FOLLOWING, cfg.background_following, 0.0))
+        attention = np.where(focused[:, None], (1.0 + capped[slots]) ** cfg.attention_bias,
+                             newest[None, :])
+        w_comment = np.where(usable, (1.0 + cfg.reciprocity_boost * met) * attention, 0.0)
         pick = gumbel_pick(w_comment, dec.u_target)
         comment_target = np.where(pick >= 0, slots[rows, np.maximum(pick, 0)], -1)
         styled = usable & (slots < self.posts.n)
@@ -407,23 +462,28 @@ class _Run(Society):
 
     # 5. Resolve ---------------------------------------------------------------------------
     def _style(self, a: int, u: np.ndarray) -> np.ndarray:
-        """The item's traits: the author's culture, each feature tried out with a random trait
-        with probability style_explore. Karma reinforcement then gives the features of the
-        author's best-received post weight: each post written while it stays the best adds
-        karma_lr, so after k such posts a feature repeats the best post's trait with
-        probability 1 − (1 − karma_lr)^k."""
+        """An item's traits: the author's culture, each feature tried out with a random trait
+        with probability style_explore."""
         cfg = self.cfg
         f, q = cfg.n_features, cfg.n_traits
-        random_trait = np.minimum((u[2 * f:] * q).astype(np.int64), q - 1)
-        style = np.where(u[f : 2 * f] < cfg.style_explore, random_trait, self.culture[a])
+        random_trait = np.minimum((u[f : 2 * f] * q).astype(np.int64), q - 1)
+        return np.where(u[:f] < cfg.style_explore, random_trait, self.culture[a])
+
+    def _post_style(self, a: int, u: np.ndarray) -> np.ndarray:
+        """A post's traits (`_style`), then karma reinforcement: the features of the author's
+        best-received post gain weight, so after k posts written while it stays the best, each
+        feature repeats the best post's trait with probability
+        karma_max·(1 − (1 − karma_lr)^k)."""
+        cfg = self.cfg
+        style = self._style(a, u)
         best = int(self.best_post[a])
         if best < 0:
             return style
-        weight = 1.0 - (1.0 - cfg.karma_lr) ** self.posts_since_best[a]
-        return np.where(u[:f] < weight, self.post_style.view()[best], style)
+        weight = cfg.karma_max * (1.0 - (1.0 - cfg.karma_lr) ** self.posts_since_best[a])
+        return np.where(u[2 * cfg.n_features :] < weight, self.post_style.view()[best], style)
 
     def _post(self, a: int, t: int, d: int, dec: _Decisions) -> None:
-        style = self._style(a, dec.u_style[d])
+        style = self._post_style(a, dec.u_style[d])
         self.posts_since_best[a] += 1
         topic = item_topic(int(style[STYLE_FOCUS]))
         u_comm = dec.u_misc[d, 2]
@@ -448,8 +508,13 @@ class _Run(Society):
         if answered == a:
             return
         self.remember(a, answered)
-        self.step_listeners.append(a)  # the commenter read what it answers: a culture meeting
-        self.step_models.append(answered)
+        # A culture meeting with the author of the post commented on, the partner the §3.6
+        # diagnostics pair the commenter with. An author answering in its own thread is the
+        # one being read: it meets nobody, so hosts of busy threads are not pulled around.
+        author = self.author_of(K_POST, post)
+        if author != a:
+            self.step_listeners.append(a)
+            self.step_models.append(author)
         met = self.times_remembered(answered, a) - 1  # this interaction is already in the ring
         p = min(cfg.answer_max, cfg.p_answer * (1.0 + cfg.reciprocity_boost * met))
         if self.comments["depth"][cidx] < cfg.max_depth and u[4] < p:
@@ -558,12 +623,12 @@ class _Run(Society):
     def _update_state(self, t: int, dec: _Decisions, slots: np.ndarray) -> None:
         """Axelrod meetings: each awake agent, with probability read_meeting_prob, with the
         author of one post it read (weighted by author karma); then each commenter with every
-        agent it answered this step, in order (up to _CULTURE_ROUNDS). Then one
-        Friedkin–Johnsen step over the remembered partners (frozen from fj_freeze_step on)."""
+        agent it met this step, in order (up to culture_rounds). Then one Friedkin–Johnsen
+        step over the remembered partners (frozen from fj_freeze_step on)."""
         cfg = self.cfg
         ro = step_rng(self.seed, "opinion", t)
-        u_interact = ro.random((1 + _CULTURE_ROUNDS, self.n))
-        u_feature = ro.random((1 + _CULTURE_ROUNDS, self.n))
+        u_interact = ro.random((1 + cfg.culture_rounds, self.n))
+        u_feature = ro.random((1 + cfg.culture_rounds, self.n))
         u_read = ro.random((self.n, cfg.feed_size))
         u_meet = ro.random(self.n)
 
@@ -587,7 +652,7 @@ class _Run(Society):
             order = np.argsort(listener, kind="stable")
             listener, model = listener[order], self.culture[np.array(self.step_models)[order]]
             rank = np.arange(len(listener)) - np.searchsorted(listener, listener, side="left")
-            for r in range(min(int(rank.max()) + 1, _CULTURE_ROUNDS)):
+            for r in range(min(int(rank.max()) + 1, cfg.culture_rounds)):
                 now = rank == r
                 who = listener[now]
                 self.culture = axelrod_step(self.culture, who, model[now],
@@ -610,6 +675,14 @@ class _Run(Society):
         dec = self._decisions(t)
         slots = self._feeds(t, dec)
         self._resolve(t, dec, slots)
+        # Probe items take their author's culture; an answer, like any comment, is an
+        # interaction with the agent it answers (the asker).
+        for kind, item, author in self.probes.step(self, t):
+            if kind == K_POST:
+                self.post_style.add(self.culture[author])
+            else:
+                self.comment_style.add(self.culture[author])
+                self.remember(author, self.author_of(K_POST, int(self.comments["post"][item])))
         self._update_state(t, dec, slots)
         self.end_step(t)
         if (t + 1) % self.cfg.state_every == 0 and t + 1 < self.cfg.n_steps:
@@ -651,6 +724,7 @@ def run(cfg: HighSocializationConfig, seed: int) -> Trace:
     community_topic = np.array([-1] + [item_topic(f) for f in range(cfg.n_traits)])
     trace = state.trace(interest=pop.interest, community_topic=community_topic,
                         agent_labels=agent_labels(cfg, pop))
+    state.probes.attach(trace)
     trace.item_style = {"post": state.post_style.view().copy(),
                         "comment": state.comment_style.view().copy()}
     return trace
@@ -689,7 +763,8 @@ TRUTH: tuple[TruthRow, ...] = truth_rows(
      f"paper: {LI}"),
 )
 
-# Twin `stubborn`: social influence removed, so convergence should vanish.
+# Twin `stubborn`: social influence (opinion, culture copying, learning from votes) removed, so
+# convergence should vanish.
 STUBBORN_TRUTH: tuple[TruthRow, ...] = truth_rows(
     ("No opinion convergence", "sim.stance_variance_ratio", "0.95", "min 0.95",
      "by_construction: stubbornness 1"),
@@ -712,6 +787,6 @@ def truth(cfg: HighSocializationConfig, trace: Trace) -> tuple[TruthRow, ...]:
 
 PRESET = Preset(
     "high-socialization", HighSocializationConfig, run, truth,
-    twins={"stubborn": {"stubbornness": 1.0, "axelrod": False}},
+    twins={"stubborn": {"stubbornness": 1.0, "axelrod": False, "karma_lr": 0.0}},
     reference_size=(2_000, 2_000),
 )

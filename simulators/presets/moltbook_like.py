@@ -49,6 +49,7 @@ from simulators.llm.policy import (
     ACTIVITY_CARDS, MODES, STANCE_CARDS, ArchetypeMode, activity_tier, settings_from_env,
     stance_bucket,
 )
+from simulators.probes import ProbeThreads
 from simulators.rng import module_rng, step_rng
 from simulators.text import TOPICS
 from simulators.truth import (
@@ -169,6 +170,14 @@ class MoltbookLikeConfig(SimConfig):
 
     # Latent state: zero adaptation in this preset.
     stubbornness: float = 1.0
+
+    # Probe threads (`simulators.probes`, ANALYTICS_SPEC §3.8): answers name agents and posts
+    # at random (no shared anchors), some that do not exist. Few, top-level answers, so the
+    # calibrated thread shape does not move.
+    n_probe_threads: int = 4
+    probe_answers: int = 25  # answers each probe collects at most
+    probe_prestige_exponent: float = 0.0
+    probe_hallucination: float = 0.25
 
     # LLM mode (§4.11): off | archetype. Endpoint, model and key come from the environment at
     # run time (OBSERVATORY_LLM_*); the societies config records model and endpoint host only.
@@ -457,6 +466,7 @@ class _Run(Society):
         self.return_drawn: set[int] = set()
         self.due_returns: dict[int, list[tuple[int, int]]] = {}
         self.llm = _llm_mode(cfg, seed, pop, self.n_slots) if cfg.llm_mode != "off" else None
+        self.probes = ProbeThreads.for_run(cfg, seed, pop.interest)
 
     # 1-2. Clock and activity -------------------------------------------------------------
     def _wake_counts(self, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -586,8 +596,8 @@ class _Run(Society):
         valid = slots >= 0
         ranks = np.cumsum(valid, axis=1)
         rows, cols = np.nonzero(valid)
-        self.exposures.add(awake[rows], np.full(len(rows), t), np.full(len(rows), K_POST),
-                           slots[rows, cols], self.feed_cols[cols], ranks[rows, cols])
+        self.expose(awake[rows], t, K_POST, slots[rows, cols], self.feed_cols[cols],
+                    ranks[rows, cols])
         row_of = np.full(self.n, -1, dtype=np.int64)
         row_of[awake] = np.arange(len(awake))
         return slots[row_of[dec.agent]]
@@ -721,6 +731,7 @@ class _Run(Society):
             self._llm_decision_kinds(t, dec)
         slots = self._feeds(t, dec)
         self._resolve(t, dec, slots)
+        self.probes.step(self, t)
         if self.hawkes is not None:
             own = np.where(self.heartbeat, 0, self.step_action_counts())
             self.hawkes.update(own, np.where(self.heartbeat, 0, self.notified))
@@ -757,6 +768,7 @@ def run(cfg: MoltbookLikeConfig, seed: int) -> Trace:
     state.record_states(cfg.n_steps, "stance", np.arange(cfg.n_agents), pop.stance)
     trace = state.trace(interest=pop.interest, community_topic=pop.community_topic,
                         agent_labels=agent_labels(cfg, pop))
+    state.probes.attach(trace)
     if state.llm is not None:
         trace.llm = state.llm.settings.provenance()
     return trace

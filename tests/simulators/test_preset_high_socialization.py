@@ -1,14 +1,16 @@
 """`high-socialization` (SIMULATORS.md §5.3) at test size, scored by its independent checker.
 
 Test size: 300 agents × 720 one-minute steps (12 simulated hours), the preset's defaults; one
-run takes about 3 s and one socialization measure about 3 s on a quiet 2-core machine.
+run takes about 4-5 s and one socialization measure about 7 s on a quiet 2-core machine.
 
-Rows that do not come out at this size, each with its reason, are listed in NOT_MET; everything
-else in the ground truth is asserted. The §8.5 contrast with `moltbook-like` is asserted
-diagnostic by diagnostic, with the same exceptions.
+Every row of the ground truth is asserted at this size (seeds 2 and 3 in a slow test), and
+the rows whose truth is a sign ("> 0", "ci excludes 0") are asserted with that sign. The §8.5
+contrast with `moltbook-like` is asserted diagnostic by diagnostic.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -30,18 +32,9 @@ SECTION_5_3_METRICS = {
     "sim.fj_equilibrium_linf", "sim.largest_culture_domain_share", "influence.dyad_reciprocity",
     "threads.mean_max_depth", "moltnet.author_return_rate", "sim.contrast_with_moltbook_like",
 }
-
-# Rows the run does not meet, with the reason (numbers: seed 1 at test size; seeds 2-4 and
-# 2,000 × 2,000 agree). The text diagnostics read TF-IDF vectors, in which one culture trait
-# moves a pair's cosine by only 0.01-0.15 against a spread of about 0.1, and the culture settles
-# within the first bins, after which partners no longer differ: the per-event effects stay
-# inside their intervals. The learning from votes does show in the latent traits (test below).
-NOT_MET = {
-    "socialization.partner_influence_effect": "0.0002 [-0.0058, 0.0064]; text too weak",
-    "socialization.interaction_influence_effect": "0.0028 [-0.0054, 0.0116]; text too weak",
-    "socialization.feedback_gap_mean": "-0.0017 [-0.0095, 0.0059]; text too weak",
-    "socialization.persistent_supernode_share_k10": "0.22 (0.12-0.30 over seeds); asks >= 0.30",
-}
+ADAPTATION_METRICS = ("socialization.partner_influence_effect",
+                      "socialization.interaction_influence_effect",
+                      "socialization.feedback_gap_mean")
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +68,13 @@ def test_the_preset_runs_through_the_registry_at_test_size(high: CanonicalBatch)
     assert high.society_id == "sim-high_socialization-1"
     counts = high.row_counts()
     assert counts["agents"] == 300
-    assert 3_000 <= counts["posts"] <= 7_000
+    assert 5_000 <= counts["posts"] <= 10_000
     assert counts["comments"] > counts["posts"]  # deep, answered threads
     assert counts["votes"] > 2_000 and counts["follows"] > 200
     config = high.society["config_json"]
     assert config["stubbornness"] == 0.1 and config["n_features"] == 5 and config["n_traits"] == 3
     assert config["fj_freeze_step"] == 540
+    assert config["karma_lr"] == 0.1 and config["partner_memory"] == 20  # §5.3 parameters
 
 
 def test_the_same_seed_reproduces_every_table(high: CanonicalBatch) -> None:
@@ -92,7 +86,7 @@ def test_the_twin_starts_from_the_same_population_and_differs_by_its_knob(
 ) -> None:
     assert stubborn.society_id == "sim-high_socialization-1-stubborn"
     assert stubborn.society["config_json"]["twin"] == {
-        "name": "stubborn", "knob": {"stubbornness": 1.0, "axelrod": False}}
+        "name": "stubborn", "knob": {"stubbornness": 1.0, "axelrod": False, "karma_lr": 0.0}}
     # Same population and first step (common random numbers); the dynamics then part ways.
     for table in ("sim_states",):
         first = high.tables[table][high.tables[table]["step"] == 0]
@@ -103,16 +97,20 @@ def test_the_twin_starts_from_the_same_population_and_differs_by_its_knob(
 
 
 def test_item_styles_reach_the_text_layer(high: CanonicalBatch) -> None:
-    """Each post's culture traits are labelled and rendered: for every signature trait some
-    word pair is in nearly all posts with that trait and in few others."""
+    """Each post's culture traits are labelled and rendered (style phrases, `style_strength`):
+    for every feature and trait some word pair is in nearly all posts with that trait and in
+    few others, so a change of trait shows in the text."""
     posts = high.tables["posts"].set_index("post_id")
     style = labels(high.tables, "post", "style").reindex(posts.index)
-    signature = style.str.split(",").str[2].astype(int).to_numpy()
+    traits = np.array([[int(x) for x in s.split(",")] for s in style])
     present = CountVectorizer(ngram_range=(2, 2), binary=True).fit_transform(posts["content"])
-    for trait in range(3):
-        inside = np.asarray(present[signature == trait].mean(axis=0)).ravel()
-        outside = np.asarray(present[signature != trait].mean(axis=0)).ravel()
-        assert ((inside > 0.9) & (outside < 0.2)).any(), trait
+    for feature, trait in itertools.product(range(5), range(3)):
+        has = traits[:, feature] == trait
+        if has.sum() < 20 or (~has).sum() < 20:  # a trait nearly everyone or no one holds
+            continue
+        inside = np.asarray(present[has].mean(axis=0)).ravel()
+        outside = np.asarray(present[~has].mean(axis=0)).ravel()
+        assert ((inside > 0.9) & (outside < 0.2)).any(), (feature, trait)
 
 
 # Planted rows ----------------------------------------------------------------------------------
@@ -121,14 +119,35 @@ def test_the_truth_rows_are_exactly_those_of_section_5_3(high: CanonicalBatch) -
     assert set(high.tables["ground_truth"]["metric"]) == SECTION_5_3_METRICS
 
 
-def test_every_row_measurable_at_test_size_passes(
+def test_every_row_passes_at_test_size(
     high: CanonicalBatch, high_measured: dict[str, Measured]
 ) -> None:
-    verdicts = [v for v in score(high.tables["ground_truth"], high_measured)
-                if v.metric not in NOT_MET]
-    assert {v.metric for v in verdicts} == SECTION_5_3_METRICS - set(NOT_MET) - {
+    verdicts = score(high.tables["ground_truth"], high_measured)
+    assert {v.metric for v in verdicts} == SECTION_5_3_METRICS - {
         "sim.contrast_with_moltbook_like"}
     assert failures(verdicts) == []
+
+
+def _below_zero(measured: dict[str, Measured]) -> list[str]:
+    """The "> 0, ci excludes 0" rows whose interval is not above 0 (the tolerance alone would
+    also accept an interval below 0)."""
+    keys = ("socialization.excess_drift_median",) + ADAPTATION_METRICS
+    return [key for key in keys if not measured[key].ci_low > 0.0]
+
+
+def test_sign_rows_hold_with_their_sign(high_measured: dict[str, Measured]) -> None:
+    assert _below_zero(high_measured) == []
+    assert high_measured["socialization.persistent_supernode_share_k10"].value >= 0.30
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [2, 3])
+def test_other_seeds_meet_every_row(seed: int) -> None:
+    """The calibration is not a seed-1 accident: seeds 2 and 3 meet every row too."""
+    batch = simulate("high-socialization", seed=seed)
+    measured = high_socialization.measure(batch)
+    assert failures(score(batch.tables["ground_truth"], measured)) == []
+    assert _below_zero(measured) == []
 
 
 def test_stances_settle_on_the_friedkin_johnsen_equilibrium(
@@ -139,18 +158,33 @@ def test_stances_settle_on_the_friedkin_johnsen_equilibrium(
     assert high_measured["sim.stance_variance_ratio"].value < 0.30
 
 
-def test_votes_teach_authors_in_their_latent_traits(high: CanonicalBatch) -> None:
-    """Karma reinforcement, read from the planted post traits instead of text: posts move
-    toward the author's best-scored earlier post more than toward its worst (the §3.5
-    feedback gap on one-hot trait vectors)."""
-    posts = high.tables["posts"].sort_values(["created_at", "post_id"]).reset_index(drop=True)
-    traits = labels(high.tables, "post", "style").reindex(posts["post_id"])
+def _latent_feedback_gaps(batch: CanonicalBatch, draws: int = 10) -> np.ndarray:
+    """The §3.5 feedback gap on one-hot vectors of the planted post traits, once per tie-break
+    draw: most authors have several posts without votes, so which one is "worst" is a draw, and
+    one draw moves the estimate by about its own standard error."""
+    posts = batch.tables["posts"].sort_values(["created_at", "post_id"]).reset_index(drop=True)
+    traits = labels(batch.tables, "post", "style").reindex(posts["post_id"])
     codes = np.array([[int(x) for x in s.split(",")] for s in traits])
     one_hot = np.concatenate([np.eye(3)[codes[:, f]] for f in range(5)], axis=1) / np.sqrt(5)
     latent = socialization.Corpus(posts, one_hot, bin_width_s=1.0)
-    gap = socialization.feedback_gap_mean(latent, high.tables["post_snapshots"],
-                                          np.random.default_rng(0))
-    assert gap.ci_low > 0
+    return np.array([
+        socialization.feedback_gap_mean(latent, batch.tables["post_snapshots"],
+                                        np.random.default_rng(draw)).value
+        for draw in range(draws)
+    ])
+
+
+def test_votes_teach_authors_in_their_latent_traits(
+    high: CanonicalBatch, stubborn: CanonicalBatch
+) -> None:
+    """Karma reinforcement, read from the planted traits instead of text: posts move toward
+    the author's best-scored earlier post more than toward its worst, whichever tied post is
+    drawn as the worst; in the twin without karma reinforcement (nor culture copying) they
+    do not."""
+    here, twin = _latent_feedback_gaps(high), _latent_feedback_gaps(stubborn)
+    assert (here > 0.0).all()
+    assert abs(twin.mean()) < 0.003
+    assert here.mean() > twin.mean() + 0.005
 
 
 def test_the_stubborn_twin_passes_its_rows_and_loses_the_convergence(
@@ -201,21 +235,23 @@ def test_agents_drift_here_and_stay_inert_in_moltbook_like(
     assert high_social[key].ci_low > 0.0
 
 
-def test_moltbook_like_shows_no_adaptation_to_partners_or_votes(
-    molt_social: dict[str, Measured]
+def test_agents_adapt_to_partners_and_votes_here_and_not_in_moltbook_like(
+    high_social: dict[str, Measured], molt_social: dict[str, Measured]
 ) -> None:
-    """§8.2 check 4, moltbook-like side. The high-socialization side is in NOT_MET."""
-    for key in ("socialization.interaction_influence_effect",
-                "socialization.partner_influence_effect", "socialization.feedback_gap_mean"):
+    """§8.2 check 4: the interaction, partner and feedback effects cover 0 in moltbook-like
+    and are above 0 here."""
+    for key in ADAPTATION_METRICS:
         assert _covers_zero(molt_social[key]), key
+        assert high_social[key].ci_low > 0.0, key
 
 
 def test_influence_is_more_persistent_here_than_in_moltbook_like(
     high_social: dict[str, Measured], molt_social: dict[str, Measured]
 ) -> None:
-    """§8.2 check 5: the persistent-supernode share is higher here (its ≥ 0.30 level and the
-    moltbook-like ≤ 0.05 level are not met at test size; see the report)."""
+    """§8.2 check 5: the persistent-supernode share reaches the §5.3 level of 0.30 here and is
+    higher than in moltbook-like (whose ≤ 0.05 level is not met at test size)."""
     key = "socialization.persistent_supernode_share_k10"
+    assert high_social[key].value >= 0.30
     assert high_social[key].value > molt_social[key].value
 
 
