@@ -97,8 +97,8 @@ class ChatClient:
         for attempt in range(self.max_retries + 1):
             started = time.perf_counter()
             try:
-                http = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-                with self._opener.open(http, timeout=self.timeout_s) as response:
+                http_request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+                with self._opener.open(http_request, timeout=self.timeout_s) as response:
                     raw = response.read()
                 latency_ms = round((time.perf_counter() - started) * 1000)
                 return _reply(raw, latency_ms, attempt + 1)

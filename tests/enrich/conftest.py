@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -65,9 +67,9 @@ def themed_corpus(per_theme: int = 60, n_duplicates: int = 20, seed: int = 7) ->
     return text_ids, docs, themes
 
 
-@pytest.fixture(scope="session")
-def offline() -> None:
-    """Any attempt to open a network connection fails the test."""
+@contextmanager
+def network_refused() -> Iterator[None]:
+    """Inside this block any attempt to open a network connection fails the test."""
     mp = pytest.MonkeyPatch()
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -75,15 +77,25 @@ def offline() -> None:
 
     mp.setattr(socket.socket, "connect", refuse)
     mp.setattr(socket, "create_connection", refuse)
-    yield
-    mp.undo()
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def offline() -> Iterator[None]:
+    """Every enrichment test runs with the network refused; tests elsewhere are untouched."""
+    with network_refused():
+        yield
 
 
 @pytest.fixture(scope="session")
-def minilm(offline: None) -> MiniLMEmbedder:
-    """The real embedder, loaded once per session with the network blocked."""
-    embedder = MiniLMEmbedder(batch_size=64)
-    embedder.embed(["warm up"])
+def minilm() -> MiniLMEmbedder:
+    """The real embedder, loaded once per session with the network refused."""
+    with network_refused():
+        embedder = MiniLMEmbedder(batch_size=64)
+        embedder.embed(["warm up"])
     return embedder
 
 
