@@ -350,6 +350,22 @@ class Society:
             columns = [c[keep] for c in columns]
         self.exposures.add(*columns)
 
+    def show_feed(self, viewers: np.ndarray, t: int, slots: np.ndarray,
+                  feed: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Show each viewer its row of post `slots` (−1 empty): a post repeated in a row is shown
+        once, at its first slot (the repeats become −1 in place); every shown slot is logged with
+        its rank among the shown ones. `feed` is one code per column, or one for all. Returns the
+        (row, column) of every shown slot."""
+        for j in range(1, slots.shape[1]):
+            repeat = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
+            slots[repeat, j] = -1
+        shown = slots >= 0
+        ranks = np.cumsum(shown, axis=1)
+        rows, cols = np.nonzero(shown)
+        self.expose(viewers[rows], t, K_POST, slots[rows, cols],
+                    np.broadcast_to(feed, slots.shape)[rows, cols], ranks[rows, cols])
+        return rows, cols
+
     def record_states(self, t: int, dim: str, agents: np.ndarray, values: np.ndarray) -> None:
         """Latent truth for `sim_states` (agent, step, dimension, value)."""
         agents = np.asarray(agents, dtype=np.int64)

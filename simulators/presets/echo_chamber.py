@@ -277,14 +277,7 @@ class _Run(Society):
                           opposite_only=cross)
         rand = random_feed(viewers, viewer_u, pool, self.n_rand, u_rand, opposite_only=cross)
         slots = np.concatenate([first, newest, rand], axis=1)
-        for j in range(1, slots.shape[1]):  # keep the first occurrence of an item
-            dup = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
-            slots[dup, j] = -1
-        valid = slots >= 0
-        ranks = np.cumsum(valid, axis=1)
-        rows, cols = np.nonzero(valid)
-        self.expose(viewers[rows], t, K_POST, slots[rows, cols], self.feed_cols[cols],
-                    ranks[rows, cols])
+        rows, cols = self.show_feed(viewers, t, slots, self.feed_cols)
         self._count_disagreements(viewers[rows], slots[rows, cols], author, pool_start)
         return slots
 

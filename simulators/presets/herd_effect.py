@@ -154,13 +154,7 @@ class _Run(Society):
         pool_size = self.posts.n
         u_feed = step_rng(self.seed, "feed", t).random((self.n, cfg.feed_size))[awake]
         slots = np.minimum((u_feed * pool_size).astype(np.int64), pool_size - 1)
-        for j in range(1, cfg.feed_size):  # keep the first occurrence of a post
-            repeat = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
-            slots[repeat, j] = -1
-        shown = slots >= 0
-        rank = np.cumsum(shown, axis=1)
-        rows, cols = np.nonzero(shown)
-        self.expose(awake[rows], t, K_POST, slots[rows, cols], RANDOM, rank[rows, cols])
+        self.show_feed(awake, t, slots, RANDOM)
         return slots
 
     def step(self, t: int) -> None:

@@ -403,14 +403,7 @@ class _Run(Society):
         visible_same_step = np.searchsorted(step_post_pos, first_pos)
         new_idx = base + visible_same_step[:, None] - 1 - np.arange(self.n_new)[None, :]
         slots[:, new0:] = np.where(new_idx >= pool_start, new_idx, -1)
-        for j in range(1, cfg.feed_size):  # keep the first occurrence of an item
-            dup = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
-            slots[dup, j] = -1
-        valid = slots >= 0
-        ranks = np.cumsum(valid, axis=1)
-        rows, cols = np.nonzero(valid)
-        self.expose(awake[rows], t, K_POST, slots[rows, cols], self.feed_cols[cols],
-                    ranks[rows, cols])
+        self.show_feed(awake, t, slots, self.feed_cols)
         row_of = np.full(self.n, -1, dtype=np.int64)
         row_of[awake] = np.arange(len(awake))
         return slots[row_of[dec.agent]]

@@ -590,14 +590,7 @@ class _Run(Society):
         rank = zipf_rank(u_new, visible[:, None], cfg.new_rank_zipf)
         new_idx = np.where(visible[:, None] > 0, base + visible_same_step[:, None] - rank, -1)
         slots[:, self.n_hot : self.n_hot + self.n_new] = new_idx
-        for j in range(1, self.n_feed):  # keep the first occurrence of an item
-            dup = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
-            slots[dup, j] = -1
-        valid = slots >= 0
-        ranks = np.cumsum(valid, axis=1)
-        rows, cols = np.nonzero(valid)
-        self.expose(awake[rows], t, K_POST, slots[rows, cols], self.feed_cols[cols],
-                    ranks[rows, cols])
+        self.show_feed(awake, t, slots, self.feed_cols)
         row_of = np.full(self.n, -1, dtype=np.int64)
         row_of[awake] = np.arange(len(awake))
         return slots[row_of[dec.agent]]
