@@ -75,6 +75,7 @@ def simulate_command(args: argparse.Namespace) -> int | SocietyRun:
     from simulators import simulate
     from simulators.checker import check_society
     from simulators.checker.common import failures
+    from simulators.checkpoint import DEFAULT_EVERY, CheckpointMismatch, newest_header
     from simulators.output import write_society_folder
     from simulators.runspec import RunSpec, parse_assignments, run_spec_from_yaml
 
@@ -87,10 +88,25 @@ def simulate_command(args: argparse.Namespace) -> int | SocietyRun:
         overrides["n_agents"] = args.agents
     if args.steps is not None:
         overrides["n_steps"] = args.steps
+    if args.checkpoint_dir is None and args.checkpoint_every is not None:
+        raise SystemExit("--checkpoint-every needs --checkpoint-dir")
     if args.out is None and not args.check:
+        if args.checkpoint_dir is not None:
+            raise SystemExit("--checkpoint-dir applies to a run made here: add --out or --check")
         return simulation_run(f"{spec.preset}:{seed}:{twin or ''}", None, None, overrides)
+    checkpointing: dict[str, Any] = {}
+    if args.checkpoint_dir is not None:
+        every = args.checkpoint_every or spec.checkpoint_every or DEFAULT_EVERY
+        checkpointing = {"checkpoint_dir": args.checkpoint_dir, "checkpoint_every": every}
+        found = newest_header(args.checkpoint_dir)
+        if found is not None:
+            print(f"found a checkpoint after step {found['step']} in {args.checkpoint_dir}: "
+                  f"resuming from step {found['step'] + 1}")
     started = time.perf_counter()
-    batch = simulate(spec.preset, seed=seed, twin=twin, **overrides)
+    try:
+        batch = simulate(spec.preset, seed=seed, twin=twin, **checkpointing, **overrides)
+    except CheckpointMismatch as err:
+        raise SystemExit(f"error: {err}") from None
     print(f"{batch.society_id}: simulated in {time.perf_counter() - started:.1f} s")
     for table, n in batch.row_counts().items():
         print(f"  {table:16s} {n:>10,d}")
@@ -182,6 +198,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key (repeatable)")
     sim.add_argument("--out", type=Path, help="write the society folder (one Parquet file per table) here instead of running the pipeline")
     sim.add_argument("--check", action="store_true", help="score the planted ground truth with the independent checker")
+    sim.add_argument("--checkpoint-dir", type=Path, help="save the run state here and resume from it when it holds a checkpoint of this run (with --out or --check; one folder per run)")
+    sim.add_argument("--checkpoint-every", type=int, metavar="K", help="steps between checkpoints (default: the config's output.checkpoint_every, else 100)")
 
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")

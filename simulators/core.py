@@ -86,6 +86,14 @@ class Chunks:
             return {n: np.zeros(0, dtype=d) for n, d in zip(self.names, self.dtypes)}
         return {n: np.concatenate([p[i] for p in self._parts]) for i, n in enumerate(self.names)}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (run checkpoints) as one block per column: the same rows in far fewer arrays,
+        which pickle several times faster than thousands of per-step ones."""
+        state = dict(self.__dict__)
+        if len(self._parts) > 1:
+            state["_parts"] = [tuple(self.final().values())]
+        return state
+
 
 @dataclass
 class Trace:

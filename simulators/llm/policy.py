@@ -134,6 +134,16 @@ def settings_from_env(cfg: Any, environ: Mapping[str, str] | None = None) -> LLM
     )
 
 
+def chat_client(settings: LLMSettings) -> ChatClient:
+    """The HTTP client of `settings` (also rebuilt this way when a run resumes from a checkpoint,
+    which never holds the client or its key)."""
+    return ChatClient(
+        base_url=settings.base_url, model=settings.model, api_key=settings.api_key,
+        timeout_s=settings.timeout_s, backoff_s=settings.backoff_s,
+        concurrency=settings.concurrency,
+    )
+
+
 def stance_bucket(stance: np.ndarray) -> np.ndarray:
     """0 below -1/3, 2 above 1/3, else 1 (index into STANCE_CARDS)."""
     return np.searchsorted(np.array([-1 / 3, 1 / 3]), stance, side="right")
@@ -230,11 +240,7 @@ class ArchetypeMode:
         self.clock_start = datetime.fromisoformat(clock_start.replace("Z", "+00:00"))
         self.step_seconds = step_seconds
         self.pool_window_steps, self.hot_time_scale_s = pool_window_steps, hot_time_scale_s
-        self.client = client or ChatClient(
-            base_url=settings.base_url, model=settings.model, api_key=settings.api_key,
-            timeout_s=settings.timeout_s, backoff_s=settings.backoff_s,
-            concurrency=settings.concurrency,
-        )
+        self.client = client or chat_client(settings)
         self.cache = cache or ResponseCache(settings.cache_dir)
         self.memory: dict[int, GroupMemory] = {}
         self.calls_used = 0

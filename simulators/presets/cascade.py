@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulators.activity import MAX_BRANCHING_RATIO, HawkesExcitation, HawkesParams
+from simulators.checkpoint import Checkpoints, run_steps
 from simulators.config import SimConfig
 from simulators.core import K_POST, NOTHING, RANDOM, SHARE, Society, Trace, poisson_counts
 from simulators.graphs import FollowerGraph, follower_graph
@@ -389,14 +390,18 @@ class _Run(Society):
         self.end_step(t)
 
 
-def run(cfg: CascadeConfig, seed: int) -> Trace:
-    """Build the graph, plant the items and simulate `cfg.n_steps` steps."""
+def _start(cfg: CascadeConfig, seed: int) -> _Run:
+    """Build the graph and plant the items."""
     graph = follower_graph(cfg.n_agents, cfg.m, module_rng(seed, "topology"))
     seeds = draw_seeds(cfg, seed, graph)
     trees = draw_trees(cfg, seed, seeds) if cfg.spread == "branching" else []
-    state = _Run(cfg, seed, graph, seeds, trees)
-    for t in range(cfg.n_steps):
-        state.step(t)
+    return _Run(cfg, seed, graph, seeds, trees)
+
+
+def run(cfg: CascadeConfig, seed: int, checkpoints: Checkpoints | None = None) -> Trace:
+    """Build the graph, plant the items and simulate `cfg.n_steps` steps."""
+    state = run_steps(lambda: _start(cfg, seed), range(cfg.n_steps), checkpoints)
+    seeds = state.seeds
     veracity: list[str | None] = [None] * state.posts.n
     for c, post in enumerate(state.seed_post.tolist()):
         if post >= 0:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulators.checkpoint import Checkpoints, run_steps
 from simulators.config import SimConfig
 from simulators.core import (
     HOSTILE, K_COMMENT, K_POST, NEUTRAL, NEW, PERSONALIZED, RANDOM, THREAD, Society, Trace,
@@ -438,18 +439,22 @@ def agent_labels(cfg: EchoChamberConfig, pop: Population) -> dict[str, list[str 
     }
 
 
-def run(cfg: EchoChamberConfig, seed: int) -> Trace:
-    """Simulate `cfg.n_steps` steps and return the trace."""
+def _start(cfg: EchoChamberConfig, seed: int) -> _Run:
+    """Draw the population and record the initial stances."""
     pop = draw_population(cfg, seed)
     state = _Run(cfg, seed, pop)
     state.record_states(0, "stance", np.arange(cfg.n_agents), 2 * pop.stance_u - 1)
     state.label_items("community", "camp", [None, CAMPS[0], CAMPS[1]])
-    for t in range(cfg.n_steps):
-        state.step(t)
+    return state
+
+
+def run(cfg: EchoChamberConfig, seed: int, checkpoints: Checkpoints | None = None) -> Trace:
+    """Simulate `cfg.n_steps` steps and return the trace."""
+    state = run_steps(lambda: _start(cfg, seed), range(cfg.n_steps), checkpoints)
     topic = TOPICS.index(cfg.topic)
     return state.trace(interest=np.full(cfg.n_agents, topic),
                        community_topic=np.array([-1, topic, topic]),
-                       agent_labels=agent_labels(cfg, pop))
+                       agent_labels=agent_labels(cfg, state.pop))
 
 
 # §5.2. Rows measured on a twin say "measured on twin <society_id>"; rows comparing the arms say

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulators.checkpoint import Checkpoints, run_steps
 from simulators.config import SimConfig
 from simulators.core import K_POST, RANDOM, Society, Trace
 from simulators.presets.spec import Preset
@@ -209,13 +210,17 @@ def agent_labels(cfg: HerdEffectConfig, pop: Population) -> dict[str, list[str |
     }
 
 
-def run(cfg: HerdEffectConfig, seed: int) -> Trace:
-    """The seeding step, then `cfg.n_steps` reading steps."""
-    pop = draw_population(cfg, seed)
-    state = _Run(cfg, seed, pop)
+def _start(cfg: HerdEffectConfig, seed: int) -> _Run:
+    """Draw the population and run the seeding step."""
+    state = _Run(cfg, seed, draw_population(cfg, seed))
     state.seed_block()
-    for t in range(1, cfg.n_steps + 1):
-        state.step(t)
+    return state
+
+
+def run(cfg: HerdEffectConfig, seed: int, checkpoints: Checkpoints | None = None) -> Trace:
+    """The seeding step, then `cfg.n_steps` reading steps."""
+    state = run_steps(lambda: _start(cfg, seed), range(1, cfg.n_steps + 1), checkpoints)
+    pop = state.pop
     n_posts = state.posts.n
     seed_labels: list[str | None] = [str(s) for s in pop.seed_score.tolist()]
     state.label_items("post", "seed_score", seed_labels + [None] * (n_posts - len(seed_labels)))

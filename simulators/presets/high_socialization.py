@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulators.checkpoint import Checkpoints, run_steps
 from simulators.config import SimConfig
 from simulators.core import (
     FOLLOWING, HOT, K_COMMENT, K_POST, NEW, THREAD, Society, Trace, circadian, gumbel_pick,
@@ -704,13 +705,18 @@ def _style_strings(styles: Styles) -> list[str | None]:
     return [",".join(map(str, row)) for row in styles.view().tolist()]
 
 
-def run(cfg: HighSocializationConfig, seed: int) -> Trace:
-    """Simulate `cfg.n_steps` steps and return the trace."""
-    pop = draw_population(cfg, seed)
-    state = _Run(cfg, seed, pop)
+def _start(cfg: HighSocializationConfig, seed: int) -> _Run:
+    """Draw the population and record the initial state."""
+    state = _Run(cfg, seed, draw_population(cfg, seed))
     state.record(0)
-    for t in range(cfg.n_steps):
-        state.step(t)
+    return state
+
+
+def run(cfg: HighSocializationConfig, seed: int, checkpoints: Checkpoints | None = None
+        ) -> Trace:
+    """Simulate `cfg.n_steps` steps and return the trace."""
+    state = run_steps(lambda: _start(cfg, seed), range(cfg.n_steps), checkpoints)
+    pop = state.pop
     state.record(cfg.n_steps)
     state.label_items("post", "style", _style_strings(state.post_style))
     state.label_items("comment", "style", _style_strings(state.comment_style))

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from simulators.activity import HawkesExcitation, HawkesParams
+from simulators.checkpoint import Checkpoints, run_steps
 from simulators.config import SimConfig
 from simulators.presets.spec import Preset
 from simulators.core import (
@@ -750,13 +751,18 @@ def agent_labels(cfg: MoltbookLikeConfig, pop: Population) -> dict[str, list[str
     }
 
 
-def run(cfg: MoltbookLikeConfig, seed: int) -> Trace:
-    """Simulate `cfg.n_steps` steps and return the trace."""
+def _start(cfg: MoltbookLikeConfig, seed: int) -> _Run:
+    """Draw the population and record the initial stances."""
     pop = draw_population(cfg, seed)
     state = _Run(cfg, seed, pop)
     state.record_states(0, "stance", np.arange(cfg.n_agents), pop.stance)
-    for t in range(cfg.n_steps):
-        state.step(t)
+    return state
+
+
+def run(cfg: MoltbookLikeConfig, seed: int, checkpoints: Checkpoints | None = None) -> Trace:
+    """Simulate `cfg.n_steps` steps and return the trace."""
+    state = run_steps(lambda: _start(cfg, seed), range(cfg.n_steps), checkpoints)
+    pop = state.pop
     # Stubbornness 1 and no kernels: the final stance is the innate one.
     state.record_states(cfg.n_steps, "stance", np.arange(cfg.n_agents), pop.stance)
     trace = state.trace(interest=pop.interest, community_topic=pop.community_topic,
