@@ -41,6 +41,7 @@ recipient's priority (and, in graph mode, reaction delay) when a post's children
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from dataclasses import dataclass
 
@@ -84,7 +85,7 @@ class CascadeConfig(SimConfig):
 
     # Seeded items and spreading
     n_items_per_kind: int = 1_000  # K: seeded true items, and as many false ones
-    seed_window_steps: int = 720  # seed times are uniform over [0, window)
+    seed_window_steps: int | None = None  # seed times uniform over [0, window); None: half the run
     spread: str = "branching"  # branching | graph
     n_true: float = 0.5  # branching mode: mean reshares spawned per true-item post
     n_false: float = 0.8
@@ -104,6 +105,14 @@ class CascadeConfig(SimConfig):
     hawkes_beta: float = 0.5  # n_bg = alpha_self / beta = 0.5
     max_actions_per_step: int = 5
 
+    def resolved(self) -> "CascadeConfig":
+        """The seeding window defaults to the first half of the run (720 of the reference 1,440
+        steps), so shorter runs leave the same share of time for the last cascades to die."""
+        base = super().resolved()
+        window = base.seed_window_steps
+        return dataclasses.replace(base, seed_window_steps=max(1, base.n_steps // 2)
+                                   if window is None else window)
+
     def validate(self) -> None:
         super().validate()
         if self.spread not in SPREAD:
@@ -116,7 +125,8 @@ class CascadeConfig(SimConfig):
             raise ValueError("reshare probabilities lie in [0, 1]")
         if not 1 <= self.m < self.n_agents:
             raise ValueError("m must lie in [1, n_agents)")
-        if self.n_items_per_kind < 1 or not 1 <= self.seed_window_steps <= self.n_steps:
+        if (self.n_items_per_kind < 1 or self.seed_window_steps is None
+                or not 1 <= self.seed_window_steps <= self.n_steps):
             raise ValueError("need at least one item per kind and a seeding window within the run")
         if not (0.0 <= self.budget < 1.0 and self.detect_delay >= 0
                 and self.moderation_window_steps >= 1):

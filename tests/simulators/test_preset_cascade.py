@@ -87,6 +87,16 @@ def test_the_registry_runs_the_preset_with_the_section_5_5_defaults(
     assert node_config["twin_group"] == "sim-cascade-1"
 
 
+def test_the_seeding_window_is_the_first_half_of_the_run_unless_set() -> None:
+    """720 of the reference 1,440 steps; a 100-step run seeds over 50 steps rather than being
+    refused for a window longer than the run."""
+    assert resolve_config("cascade").seed_window_steps == 720
+    assert resolve_config("cascade", n_steps=100).seed_window_steps == 50
+    assert resolve_config("cascade", n_steps=100, seed_window_steps=10).seed_window_steps == 10
+    with pytest.raises(ValueError, match="seeding window"):
+        resolve_config("cascade", n_steps=100, seed_window_steps=200)
+
+
 def test_each_arm_writes_the_rows_that_hold_for_it(arms: dict[str, CanonicalBatch]) -> None:
     rows = {arm: set(arms[arm].tables["ground_truth"]["metric"]) for arm in ARMS}
     assert rows["off"] == COMMON_ROWS | {"sim.cascade_mean_size_true",
