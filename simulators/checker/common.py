@@ -43,7 +43,8 @@ def within(tolerance: str, expected: str, m: Measured) -> bool:
 
     abs w: |v − e| ≤ w · rel w: |v − e| ≤ w·|e| · range lo hi · min x: v ≥ x · max x: v ≤ x ·
     order: v is 1 when the stated ordering holds, else 0 · ci covers 0 / ci excludes 0 / ci:
-    the interval covers 0, excludes 0, or covers the expected value.
+    the interval covers 0, excludes 0, or covers the expected value. An expected "> 0" or "< 0"
+    with "ci excludes 0" needs the interval on that side: an effect of the wrong sign fails.
     """
     kind, *args = tolerance.split()
     v = m.value
@@ -67,7 +68,9 @@ def within(tolerance: str, expected: str, m: Measured) -> bool:
         if args == ["covers", "0"]:
             return m.ci_low <= 0.0 <= m.ci_high
         if args == ["excludes", "0"]:
-            return m.ci_low > 0.0 or m.ci_high < 0.0
+            above, below = m.ci_low > 0.0, m.ci_high < 0.0
+            sign = expected.replace(" ", "")
+            return above if sign == ">0" else below if sign == "<0" else above or below
         return m.ci_low <= float(expected) <= m.ci_high
     raise ValueError(f"unknown tolerance kind in {tolerance!r}")
 
