@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from simulators.ngram import MAX_FILLERS_PER_ITEM, corpus_sha256
 
 # Bump whenever a change to an engine or the text generator can change any emitted row.
-ENGINE_VERSION = "0.3.1"
+ENGINE_VERSION = "0.3.2"
 
 C = TypeVar("C", bound="SimConfig")
 

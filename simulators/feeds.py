@@ -113,33 +113,164 @@ def _top_k(keys: np.ndarray, k: int) -> np.ndarray:
 
 def personalized_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItems, k: int,
                       key: int, *, gamma: float, delta: float, tau: float,
-                      opposite_only: bool = False) -> np.ndarray:
+                      opposite_only: bool = False, dense_pool: int = 1_024) -> np.ndarray:
     """k posts per viewer drawn without replacement with weight
-    (|u_viewer − u_item| + δ)^(−γ) · e^(−age/τ) (§4.5 `personalized`), by Gumbel top-k.
+    (|u_viewer − u_item| + δ)^(−γ) · e^(−age/τ) (§4.5 `personalized`).
 
     A viewer never gets its own posts; with `opposite_only` only posts on the other side of ½
-    (the cross-cutting exposure arm). Rank 1 is a single weighted draw, the partner choice of
-    the algorithmic-bias model; γ = 0 leaves recency-weighted random. Returns global post
-    indices, -1 where fewer than k posts qualify. Work is viewers × pool, in chunks.
+    (the cross-cutting exposure arm). The draw is successive weighted sampling without
+    replacement, the Plackett–Luce order that Gumbel top-k also draws: rank 1 is a single
+    weighted draw, the partner choice of the algorithmic-bias model; γ = 0 leaves
+    recency-weighted random. Returns global post indices, -1 where fewer than k posts qualify.
+
+    Pools of at most `dense_pool` posts are drawn by one Gumbel top-k pass (`_dense_feed`),
+    cheaper there. Larger pools take O(pool · log pool + viewers · (buckets + k · log pool)),
+    never viewers × pool: each
+    proposal picks a distance bucket (`_distance_buckets`) by its bounded mass, a post in it by
+    recency, and is accepted with the ratio of its weight to the bucket's bound (≥ 2^−γ).
+    A viewer's own posts and the posts it already has leave the masses and are stepped over, so
+    they are never proposed; a viewer still short after `_ROUNDS` rounds (rare) is finished
+    exactly by `_dense_feed`.
+    Uniforms are pure functions of (key, viewer, draw), so a viewer's feed does not depend on
+    who else is awake.
     """
-    out = np.full((len(viewers), k), -1, dtype=np.int64)
-    if len(items.post) == 0 or k == 0:
+    n_viewers, n_items = len(viewers), len(items.post)
+    out = np.full((n_viewers, k), -1, dtype=np.int64)
+    if n_items == 0 or k == 0 or n_viewers == 0:
         return out
-    log_recency = -items.age / tau
-    item_side = items.stance_u >= 0.5
-    chunk = max(1, _CHUNK_CELLS // len(items.post))
+    order = np.argsort(items.stance_u, kind="stable")  # positions below are in stance order
+    stance = items.stance_u[order]
+    author = items.author[order]
+    recency_cum = np.concatenate([[0.0], np.cumsum(np.exp(-items.age[order] / tau))])
+    chosen = np.full((n_viewers, k), -1, dtype=np.int64)
+    if n_items <= dense_pool:  # by pool size alone, so no viewer's draw depends on the others
+        chosen = _dense_feed(viewers, viewer_u, stance, author, -items.age[order] / tau, chosen,
+                             np.zeros(n_viewers, dtype=np.int64), key, gamma=gamma, delta=delta,
+                             opposite_only=opposite_only)
+        return np.where(chosen >= 0, items.post[order[np.maximum(chosen, 0)]], -1)
+    lo, hi, bound = _distance_buckets(viewer_u, stance, gamma, delta, opposite_only)
+    recency = np.diff(recency_cum)
+    range_recency = recency_cum[hi] - recency_cum[lo]
+    own = _own_positions(viewers, author)
+    own_in_range = ((lo[:, None, :] <= own[:, :, None]) & (own[:, :, None] < hi[:, None, :])).sum(
+        axis=(1, 2))
+    need = np.minimum((hi - lo).sum(axis=1) - own_in_range, k)
+    filled = np.zeros(n_viewers, dtype=np.int64)
+    m = 2 * k  # proposals per viewer and round
+    for r in range(_ROUNDS):
+        rows = np.flatnonzero(filled < need)
+        if len(rows) == 0:
+            break
+        # Own and already chosen posts leave the bucket masses, and proposals step over them,
+        # so no proposal is wasted on a post that cannot be taken (they carry the peak weight).
+        skip = np.concatenate([own[rows], chosen[rows]], axis=1)
+        skip = _ascending(skip, n_items)
+        skip_recency = np.where(skip >= 0, recency[np.maximum(skip, 0)], 0.0)
+        skip_in = (lo[rows, None, :] <= skip[:, :, None]) & (skip[:, :, None] < hi[rows, None, :])
+        free = np.maximum(range_recency[rows] - (skip_in * skip_recency[:, :, None]).sum(axis=1),
+                          0.0)
+        mass_cum = np.cumsum(bound[rows] * free, axis=1)
+        total = mass_cum[:, -1]
+        draws = _PROPOSAL_COLUMN + r * 3 * m + np.arange(3 * m)
+        u = pair_uniforms(key, viewers[rows], draws)
+        bucket = (mass_cum[:, None, :] <= (u[:, :m] * total[:, None])[:, :, None]).sum(axis=2)
+        bucket = np.minimum(bucket, mass_cum.shape[1] - 1)
+        b_lo, b_hi = lo[rows[:, None], bucket], hi[rows[:, None], bucket]
+        in_bucket = recency_cum[b_lo] + u[:, m : 2 * m] * np.take_along_axis(free, bucket, axis=1)
+        for j in range(skip.shape[1]):  # ascending: step over each skipped post's interval
+            p = skip[:, j : j + 1]
+            over = (b_lo <= p) & (p < b_hi) & (recency_cum[np.maximum(p, 0)] <= in_bucket)
+            in_bucket = in_bucket + np.where(over, skip_recency[:, j : j + 1], 0.0)
+        pos = np.clip(np.searchsorted(recency_cum, in_bucket, side="right") - 1, b_lo, b_hi - 1)
+        weight = np.exp(log_bias_weights(viewer_u[rows, None], stance[pos], gamma, delta))
+        ok = (u[:, 2 * m :] * bound[rows[:, None], bucket] < weight) & (total[:, None] > 0)
+        ok &= author[pos] != viewers[rows, None]
+        ok &= ~(chosen[rows, :, None] == pos[:, None, :]).any(axis=1)
+        for j in range(1, m):  # a post proposed twice in one round counts once
+            ok[:, j] &= ~((pos[:, :j] == pos[:, j : j + 1]) & ok[:, :j]).any(axis=1)
+        rank = filled[rows, None] + np.cumsum(ok, axis=1) - 1
+        keep = ok & (rank < k)
+        hit_row, hit_col = np.nonzero(keep)
+        chosen[rows[hit_row], rank[hit_row, hit_col]] = pos[hit_row, hit_col]
+        filled[rows] = np.minimum(rank[:, -1] + 1, k)
+    short = np.flatnonzero(filled < need)
+    if len(short):
+        chosen[short] = _dense_feed(viewers[short], viewer_u[short], stance, author,
+                                    -items.age[order] / tau, chosen[short], filled[short], key,
+                                    gamma=gamma, delta=delta, opposite_only=opposite_only)
+    return np.where(chosen >= 0, items.post[order[np.maximum(chosen, 0)]], -1)
+
+
+_ROUNDS = 10  # proposal rounds before the exact dense finish
+_PROPOSAL_COLUMN = 1 << 62  # proposal draws use columns no pool position reaches
+
+
+def _own_positions(viewers: np.ndarray, author: np.ndarray) -> np.ndarray:
+    """Each viewer's own posts as ascending pool positions, one row per viewer, -1 padded."""
+    by_author = np.argsort(author, kind="stable")
+    sorted_author = author[by_author]
+    start = np.searchsorted(sorted_author, viewers, side="left")
+    count = np.searchsorted(sorted_author, viewers, side="right") - start
+    own = np.full((len(viewers), int(count.max(initial=0))), -1, dtype=np.int64)
+    row = np.repeat(np.arange(len(viewers)), count)
+    col = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    own[row, col] = by_author[np.repeat(start, count) + col]
+    return _ascending(own, len(author))
+
+
+def _ascending(positions: np.ndarray, n: int) -> np.ndarray:
+    """Each row's positions in ascending order, its -1 pads moved to the end."""
+    ordered = np.sort(np.where(positions >= 0, positions, n), axis=1)
+    return np.where(ordered < n, ordered, -1)
+
+
+def _distance_buckets(viewer_u: np.ndarray, stance: np.ndarray, gamma: float, delta: float,
+                      opposite_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per viewer, the sorted-stance position ranges [lo, hi) of the posts at distance
+    [d_j, d_j+1) below and above its stance, d_j = δ(2^j − 1), and each range's weight bound
+    (d_j + δ)^(−γ): within a range the weight varies by at most 2^γ. With `opposite_only` the
+    ranges are clipped to the other side of ½."""
+    n_edges = int(np.ceil(np.log2(1.0 / delta + 1.0))) + 1  # d_last ≥ 1 covers [0, 1]
+    d = delta * (2.0 ** np.arange(n_edges) - 1.0)
+    below = np.searchsorted(stance, viewer_u[:, None] - d[None, :], side="left")
+    above = np.searchsorted(stance, viewer_u[:, None] + d[None, :], side="left")
+    lo = np.concatenate([below[:, 1:], above[:, :-1]], axis=1)
+    hi = np.concatenate([below[:, :-1], above[:, 1:]], axis=1)
+    if opposite_only:
+        half = np.searchsorted(stance, 0.5, side="left")
+        high = viewer_u >= 0.5
+        first = np.where(high, 0, half)[:, None]
+        last = np.where(high, half, len(stance))[:, None]
+        lo, hi = np.clip(lo, first, last), np.clip(hi, first, last)
+    bound = np.exp(log_bias_weights(0.0, np.concatenate([d[:-1], d[:-1]]), gamma, delta))
+    return lo, hi, np.broadcast_to(bound, lo.shape)
+
+
+def _dense_feed(viewers: np.ndarray, viewer_u: np.ndarray, stance: np.ndarray,
+                author: np.ndarray, log_recency: np.ndarray, chosen: np.ndarray,
+                filled: np.ndarray, key: int, *, gamma: float, delta: float,
+                opposite_only: bool) -> np.ndarray:
+    """Finish each viewer's draw over the whole pool by Gumbel top-k after the `filled` posts it
+    already has (the same Plackett–Luce order, continued); work is viewers × pool, in chunks."""
+    out = chosen.copy()
+    k = chosen.shape[1]
+    n = len(stance)
+    side = stance >= 0.5
+    chunk = max(1, _CHUNK_CELLS // n)
     for start in range(0, len(viewers), chunk):
         rows = slice(start, start + chunk)
-        who, u = viewers[rows], viewer_u[rows]
-        # Gumbel keys, log weight − log(−log U): the k largest are the weighted draw.
-        keys = log_bias_weights(u[:, None], items.stance_u[None, :], gamma, delta)
-        keys += log_recency
-        keys -= np.log(-np.log(pair_uniforms(key, who, items.post)))
-        keys[items.author[None, :] == who[:, None]] = -np.inf
+        who, u, have = viewers[rows], viewer_u[rows], chosen[rows]
+        keys = log_bias_weights(u[:, None], stance[None, :], gamma, delta) + log_recency
+        keys -= np.log(-np.log(pair_uniforms(key, who, np.arange(n))))
+        keys[author[None, :] == who[:, None]] = -np.inf
         if opposite_only:
-            keys[(u[:, None] >= 0.5) == item_side[None, :]] = -np.inf
-        top = _top_k(keys, k)
-        out[rows, : top.shape[1]] = np.where(top >= 0, items.post[np.maximum(top, 0)], -1)
+            keys[(u[:, None] >= 0.5) == side[None, :]] = -np.inf
+        had_row, had_col = np.nonzero(have >= 0)
+        keys[had_row, have[had_row, had_col]] = -np.inf
+        top = _top_k(keys, k)  # fewer than k columns when the pool is smaller
+        slot = filled[rows, None] + np.arange(top.shape[1])[None, :]
+        row, col = np.nonzero((top >= 0) & (slot < k))
+        out[start + row, slot[row, col]] = top[row, col]
     return out
 
 
