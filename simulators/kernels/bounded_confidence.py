@@ -11,6 +11,7 @@ All kernels work on u = (s + 1)/2 ∈ [0, 1], so published thresholds apply unch
   close partners are preferred; γ = 0 is the unbiased model. `log_bias_weights` is also
   the opinion part of the `personalized` feed's ranking (simulators.feeds).
 - Hegselmann–Krause: every agent moves at once to the mean of the opinions within ε of its own.
+- Backfire (optional): beyond a distance ρ the reader moves away from what it read.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def deffuant_read(u_reader: np.ndarray, u_item: np.ndarray, epsilon: float,
-                  mu: float) -> np.ndarray:
-    """New reader opinions: a reader closer than ε to what it read moves μ of the way to it."""
+def deffuant_read(u_reader: np.ndarray, u_item: np.ndarray, epsilon: float, mu: float, *,
+                  backfire_rho: float | None = None, backfire_mu: float = 0.0) -> np.ndarray:
+    """New reader opinions: a reader closer than ε to what it read moves μ of the way to it.
+    With backfire (§4.9, off by default), a reader farther than ρ moves μ_b of the gap away
+    from it, staying inside [0, 1]."""
     gap = np.asarray(u_item, dtype=float) - u_reader
-    return np.where(np.abs(gap) < epsilon, u_reader + mu * gap, u_reader)
+    moved = np.where(np.abs(gap) < epsilon, u_reader + mu * gap, u_reader)
+    if backfire_rho is None:
+        return moved
+    return np.where(np.abs(gap) > backfire_rho, np.clip(u_reader - backfire_mu * gap, 0.0, 1.0),
+                    moved)
 
 
 def deffuant_pair(u_i: np.ndarray, u_j: np.ndarray, epsilon: float,

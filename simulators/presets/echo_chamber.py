@@ -88,6 +88,8 @@ class EchoChamberConfig(SimConfig):
     # Opinion (§4.9), on u = (s + 1)/2
     epsilon: float = 0.30
     mu: float = 0.30
+    backfire_rho: float | None = None  # §4.9 backfire beyond this distance; None: off (§5.2)
+    backfire_mu: float = 0.10  # share of the gap a backfiring reader moves away
 
     # Feeds (§4.5)
     exposure: str = "homophilic"  # homophilic | random | cross_cutting (the twin knob)
@@ -150,6 +152,9 @@ class EchoChamberConfig(SimConfig):
             raise ValueError("action weights must be >= 0 with a positive sum")
         if not (0 < self.epsilon <= 1 and 0 < self.mu <= 1):
             raise ValueError("epsilon lies in (0, 1] and mu in (0, 1]")
+        if self.backfire_rho is not None and not (self.epsilon <= self.backfire_rho <= 1
+                                                  and 0 < self.backfire_mu <= 1):
+            raise ValueError("backfire_rho lies in [epsilon, 1] and backfire_mu in (0, 1]")
         if self.gamma < 0 or self.bias_delta <= 0 or self.recency_tau_steps <= 0:
             raise ValueError("gamma >= 0, bias_delta > 0 and recency_tau_steps > 0")
         if self.own_camp_community + self.other_camp_community > 1:
@@ -412,9 +417,12 @@ class _Run(Society):
             read = (partner >= 0) & (partner < self.posts.n)
             readers = dec.agent[read]
             self.u[readers] = deffuant_read(self.u[readers], self.post_u[partner[read]],
-                                            cfg.epsilon, cfg.mu)
+                                            cfg.epsilon, cfg.mu, backfire_rho=cfg.backfire_rho,
+                                            backfire_mu=cfg.backfire_mu)
         for author, heard in replies:
-            self.u[author] = deffuant_read(self.u[author], heard, cfg.epsilon, cfg.mu)
+            self.u[author] = deffuant_read(self.u[author], heard, cfg.epsilon, cfg.mu,
+                                           backfire_rho=cfg.backfire_rho,
+                                           backfire_mu=cfg.backfire_mu)
 
     def step(self, t: int) -> None:
         self.begin_step()
@@ -460,6 +468,15 @@ def run(cfg: EchoChamberConfig, seed: int, checkpoints: Checkpoints | None = Non
 # §5.2. Rows measured on a twin say "measured on twin <society_id>"; rows comparing the arms say
 # "twin <society_id>" (two for the exposure arms). The checker reads those ids.
 def truth(cfg: EchoChamberConfig, trace: Trace) -> tuple[TruthRow, ...]:
+    """The rows of the run's arm; with backfire on, only those that hold by construction (the
+    theory and calibration of the others assume plain bounded confidence)."""
+    rows = _arm_rows(cfg, trace)
+    if cfg.backfire_rho is None:
+        return rows
+    return tuple(row for row in rows if row.reference.startswith("by_construction"))
+
+
+def _arm_rows(cfg: EchoChamberConfig, trace: Trace) -> tuple[TruthRow, ...]:
     """The treatment (homophilic feed, γ > 0) carries every §5.2 row, naming its twins. A
     random-exposure twin carries the two rows that describe it; camp rows are left out there
     (a consensus has no camps) and in the cross-cutting arm (its centre sits on u = ½)."""

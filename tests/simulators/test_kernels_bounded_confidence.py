@@ -60,6 +60,14 @@ def test_a_reader_moves_mu_of_the_way_only_when_closer_than_epsilon() -> None:
     np.testing.assert_allclose(moved, [0.53, 0.5, 0.587, 0.5])
 
 
+def test_with_backfire_a_reader_farther_than_rho_moves_away_inside_the_unit_interval() -> None:
+    reader = np.array([0.5, 0.5, 0.2, 0.05])
+    item = np.array([0.6, 0.9, 0.9, 0.95])  # attract, indifferent band, repel, repel to the wall
+    moved = deffuant_read(reader, item, 0.3, 0.3, backfire_rho=0.5, backfire_mu=0.1)
+    np.testing.assert_allclose(moved, [0.53, 0.5, 0.13, 0.0])
+    np.testing.assert_allclose(deffuant_read(reader, item, 0.3, 0.3), [0.53, 0.5, 0.2, 0.05])
+
+
 def test_a_symmetric_meeting_conserves_the_pair_mean() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0, 1, 1_000), rng.uniform(0, 1, 1_000)

@@ -216,6 +216,21 @@ def test_twins_differ_only_downstream_of_their_knob(treatment: CanonicalBatch,
                                       _local(arms["random"], table), obj=table)
 
 
+def test_backfire_pushes_more_agents_to_the_extremes_and_keeps_only_constructed_rows(
+    treatment: CanonicalBatch,
+) -> None:
+    """§4.9 backfire (off by default): readers repelled by posts farther than ρ. The theory and
+    calibrated rows assume plain bounded confidence, so only by-construction rows are written."""
+    backfire = simulate("echo-chamber", seed=SEED, backfire_rho=0.5)
+    plain_share = more_extreme_share(stance_history(treatment.tables))
+    assert more_extreme_share(stance_history(backfire.tables)) > plain_share + 0.02
+    references = backfire.tables["ground_truth"]["reference"]
+    assert len(references) > 0 and references.str.startswith("by_construction").all()
+    assert not failures(verdicts(backfire, {}))
+    with pytest.raises(ValueError, match="backfire_rho"):
+        simulate("echo-chamber", seed=SEED, backfire_rho=0.2)  # below epsilon
+
+
 def test_the_same_seed_reproduces_every_table() -> None:
     small = {"n_agents": 80, "n_steps": 80}
     first = simulate("echo-chamber", seed=1, **small)
