@@ -1,4 +1,5 @@
-"""Archetype batching: one model call per group of awake agents per step (SIMULATORS.md §4.11).
+"""Archetype batching: one model call per group of awake agents per step (SIMULATORS.md §4.11);
+`per_agent` mode, for small runs, makes every agent a group of one.
 
 Awake agents are grouped by the preset's prompt variables (role × stance bucket × community or
 interest × activity tier). For each group with a decision this step, one chat call returns an
@@ -51,7 +52,8 @@ ENV_CONCURRENCY = "OBSERVATORY_LLM_CONCURRENCY"
 ENV_BACKOFF_S = "OBSERVATORY_LLM_BACKOFF_S"
 
 PROMPT_VERSION = "archetype-v1"  # bump whenever the prompt text or data layout changes
-MODES: tuple[str, ...] = ("off", "archetype")
+MODES: tuple[str, ...] = ("off", "archetype", "per_agent")
+PER_AGENT_MAX_AGENTS = 1_000  # per_agent makes one call per deciding agent and step: small N only
 MEMORY_ITEMS = 8
 MEMORY_ITEM_CHARS = 280
 SUMMARY_MAX_TOKENS = 200
@@ -94,6 +96,7 @@ class LLMSettings:
     base_url: str
     model: str
     api_key: str = field(default="", repr=False)
+    mode: str = "archetype"  # archetype | per_agent
     cache_dir: str | None = None
     timeout_s: float = 30.0
     concurrency: int = 2
@@ -112,7 +115,7 @@ class LLMSettings:
 
     def provenance(self) -> dict[str, str]:
         """What the societies config records about the LLM (never the key)."""
-        return {"mode": "archetype", "model": self.model, "endpoint_host": self.endpoint_host,
+        return {"mode": self.mode, "model": self.model, "endpoint_host": self.endpoint_host,
                 "prompt_version": PROMPT_VERSION}
 
 
@@ -124,7 +127,7 @@ def settings_from_env(cfg: Any, environ: Mapping[str, str] | None = None) -> LLM
         raise ValueError(f"llm_mode needs {ENV_BASE_URL} and {ENV_MODEL} in the environment")
     cache_home = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return LLMSettings(
-        base_url=base_url, model=model, api_key=env.get(ENV_API_KEY, ""),
+        base_url=base_url, model=model, api_key=env.get(ENV_API_KEY, ""), mode=cfg.llm_mode,
         cache_dir=env.get(ENV_CACHE_DIR) or str(cache_home / "observatory" / "llm"),
         timeout_s=float(env.get(ENV_TIMEOUT_S, 30.0)),
         concurrency=int(env.get(ENV_CONCURRENCY, 2)),
@@ -214,8 +217,9 @@ class ArchetypeMode:
     """The LLM choice and text of one run; a preset calls `choose` per step, `mark` per decision.
 
     features: prompt variable -> (per-agent index, card text per index); the group of an agent
-    is its combination of indices. menu: the preset's decision names, menu_kinds the preset's
-    decision code of each, menu_help one line per name for the system message.
+    is its combination of indices, or, in `per_agent` mode (§4.11, small N only), the agent
+    alone, with its own card and its own memory. menu: the preset's decision names, menu_kinds the
+    preset's decision code of each, menu_help one line per name for the system message.
     """
 
     def __init__(self, settings: LLMSettings, *, seed: int, n_slots: int,
@@ -229,10 +233,14 @@ class ArchetypeMode:
         self.menu, self.menu_kinds = menu, np.asarray(menu_kinds, dtype=np.int64)
         self.feature_names = tuple(features)
         self.feature_cards = tuple(cards for _, cards in features.values())
-        self.group_of = np.ravel_multi_index(
-            tuple(np.asarray(idx, dtype=np.int64) for idx, _ in features.values()),
-            tuple(len(cards) for cards in self.feature_cards),
-        )
+        # Card indices per agent (one row per feature); a group code names a card combination,
+        # or, per agent, the agent itself.
+        self.agent_parts = np.stack([np.asarray(idx, dtype=np.int64)
+                                     for idx, _ in features.values()])
+        self.per_agent = settings.mode == "per_agent"
+        self.group_of = (np.arange(self.agent_parts.shape[1]) if self.per_agent else
+                         np.ravel_multi_index(tuple(self.agent_parts),
+                                              tuple(len(c) for c in self.feature_cards)))
         self.system = _SYSTEM.format(
             actions="\n".join(f"- {name}: {menu_help[name]}" for name in menu), k=settings.samples,
             title_max=200, body_max=2_000,
@@ -418,7 +426,8 @@ class ArchetypeMode:
     # Prompt ---------------------------------------------------------------------------------
     def _messages(self, g: int, size: int, t: int, front: list[dict[str, Any]]) -> Messages:
         """The fixed system message and a user message that is one JSON data block."""
-        parts = np.unravel_index(g, tuple(len(c) for c in self.feature_cards))
+        parts = (self.agent_parts[:, g] if self.per_agent
+                 else np.unravel_index(g, tuple(len(c) for c in self.feature_cards)))
         card = {name: cards[int(i)]
                 for name, cards, i in zip(self.feature_names, self.feature_cards, parts)}
         when = self.clock_start + timedelta(seconds=t * self.step_seconds)

@@ -47,8 +47,8 @@ from simulators.core import (
     hot_rank, inverse_cdf, poisson_counts,
 )
 from simulators.llm.policy import (
-    ACTIVITY_CARDS, MODES, STANCE_CARDS, ArchetypeMode, activity_tier, settings_from_env,
-    stance_bucket,
+    ACTIVITY_CARDS, MODES, PER_AGENT_MAX_AGENTS, STANCE_CARDS, ArchetypeMode, activity_tier,
+    settings_from_env, stance_bucket,
 )
 from simulators.probes import ProbeThreads
 from simulators.rng import module_rng, step_rng
@@ -180,8 +180,9 @@ class MoltbookLikeConfig(SimConfig):
     probe_prestige_exponent: float = 0.0
     probe_hallucination: float = 0.25
 
-    # LLM mode (§4.11): off | archetype. Endpoint, model and key come from the environment at
-    # run time (OBSERVATORY_LLM_*); the societies config records model and endpoint host only.
+    # LLM mode (§4.11): off | archetype | per_agent (small runs). Endpoint, model and key come
+    # from the environment at run time (OBSERVATORY_LLM_*); the societies config records model
+    # and endpoint host only.
     llm_mode: str = "off"
     llm_samples: int = 4  # text samples per group call
     llm_temperature: float = 0.8
@@ -212,6 +213,9 @@ class MoltbookLikeConfig(SimConfig):
             raise ValueError("moltbook-like serves the hot, new and random feeds only")
         if self.llm_mode not in MODES or self.llm_samples < 1:
             raise ValueError(f"llm_mode is one of {MODES}; llm_samples must be at least 1")
+        if self.llm_mode == "per_agent" and self.n_agents > PER_AGENT_MAX_AGENTS:
+            raise ValueError(f"llm_mode per_agent makes one call per agent and step: at most "
+                             f"{PER_AGENT_MAX_AGENTS} agents; use archetype for larger runs")
 
     def hawkes(self) -> HawkesParams:
         # Notifications per action: roughly one vote or comment received per two actions.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulators import simulate
+from simulators import resolve_config, simulate
 from simulators.llm.actions import GroupReply, ReplyError, parse_reply
 from simulators.llm.cache import ResponseCache, cache_key
 from simulators.llm.client import ChatClient, ChatError, ChatReply, ChatRequest
@@ -182,8 +182,6 @@ def test_the_cache_key_covers_every_part_and_normalises_whitespace(tmp_path: Pat
 
 
 def test_settings_come_from_the_environment_and_hide_the_key() -> None:
-    from simulators import resolve_config
-
     cfg = resolve_config("moltbook-like", llm_mode="archetype")
     with pytest.raises(ValueError, match="OBSERVATORY_LLM_BASE_URL"):
         settings_from_env(cfg, {})
@@ -437,3 +435,25 @@ def test_group_memory_stays_bounded(server: FakeChatServer, use_server: Use) -> 
     assert max(len(m["recent"]) for m in memories) == 8
     assert all(len(m["summary"]) <= 4 * 200 for m in memories)
     assert any("received" in item for m in memories for item in m["recent"])
+
+
+def test_per_agent_mode_calls_once_per_deciding_agent_with_its_own_card(
+    server: FakeChatServer, use_server: Use
+) -> None:
+    """§4.11 per_agent (small N): every group is one agent, so each call's group size is 1 and
+    a step has as many calls as agents deciding by model; archetype groups are larger."""
+    use_server(server)
+    batch = run_llm(llm_mode="per_agent", n_steps=8)
+    actions, details = batch.tables["actions"], info(batch)
+    llm = actions["source"] == "llm"
+    accounting = details[llm].map(lambda d: d["llm"])
+    assert llm.sum() > 20 and accounting.map(lambda a: a["group_size"] == 1).all()
+    calls = pd.DataFrame({"step": actions.loc[llm, "step"],
+                          "agent": actions.loc[llm, "agent_id"],
+                          "call": accounting.map(lambda a: a["call"])})
+    assert (calls.groupby("call")["agent"].nunique() == 1).all()
+    assert batch.society["config_json"]["llm"]["mode"] == "per_agent"
+    assert all(set(r.data["group"]) == {"role", "stance", "interest", "activity"}
+               and r.data["members_deciding"] == 1 for r in server.requests)
+    with pytest.raises(ValueError, match="per_agent"):
+        resolve_config("moltbook-like", llm_mode="per_agent", n_agents=5_000)
