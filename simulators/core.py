@@ -147,6 +147,15 @@ class Trace:
     scripted_text: dict[str, dict[int, tuple[str | None, str, str]]] = field(default_factory=dict)
 
 
+def first_occurrences(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """`ok` narrowed, row by row, to the first of the ok entries holding each value (a feed
+    shows a post once, at its first slot)."""
+    ok = ok.copy()
+    for j in range(1, values.shape[1]):
+        ok[:, j] &= ~((values[:, :j] == values[:, j : j + 1]) & ok[:, :j]).any(axis=1)
+    return ok
+
+
 def poisson_counts(u: np.ndarray, lam: np.ndarray, cap: int) -> np.ndarray:
     """Poisson(lam) by inverse CDF on one uniform per agent, capped at `cap`."""
     count = np.zeros(len(u), dtype=np.int64)
@@ -364,10 +373,8 @@ class Society:
         once, at its first slot (the repeats become −1 in place); every shown slot is logged with
         its rank among the shown ones. `feed` is one code per column, or one for all. Returns the
         (row, column) of every shown slot."""
-        for j in range(1, slots.shape[1]):
-            repeat = (slots[:, :j] == slots[:, j : j + 1]).any(axis=1)
-            slots[repeat, j] = -1
-        shown = slots >= 0
+        shown = first_occurrences(slots, slots >= 0)
+        slots[~shown] = -1
         ranks = np.cumsum(shown, axis=1)
         rows, cols = np.nonzero(shown)
         self.expose(viewers[rows], t, K_POST, slots[rows, cols],

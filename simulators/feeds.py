@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulators.core import first_occurrences
 from simulators.kernels.bounded_confidence import log_bias_weights
 
 
@@ -124,37 +125,46 @@ def personalized_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItem
     recency-weighted random. Returns global post indices, -1 where fewer than k posts qualify.
 
     Pools of at most `dense_pool` posts are drawn by one Gumbel top-k pass (`_dense_feed`),
-    cheaper there. Larger pools take O(pool · log pool + viewers · (buckets + k · log pool)),
-    never viewers × pool: each
-    proposal picks a distance bucket (`_distance_buckets`) by its bounded mass, a post in it by
-    recency, and is accepted with the ratio of its weight to the bucket's bound (≥ 2^−γ).
-    A viewer's own posts and the posts it already has leave the masses and are stepped over, so
-    they are never proposed; a viewer still short after `_ROUNDS` rounds (rare) is finished
-    exactly by `_dense_feed`.
-    Uniforms are pure functions of (key, viewer, draw), so a viewer's feed does not depend on
-    who else is awake.
+    cheaper there. Larger pools are drawn by `_proposal_feed` in O(pool · log pool + viewers ·
+    (buckets + k · log pool)), never viewers × pool: each proposal picks a distance bucket
+    (`_distance_buckets`) by its bounded mass, a post in it by recency, and is accepted with the
+    ratio of its weight to the bucket's bound (≥ 2^−γ). A viewer's own posts and the posts it
+    already has leave the masses and are stepped over, so they are never proposed; a viewer
+    still short after `_ROUNDS` rounds (rare) is finished exactly by `_dense_feed`. Uniforms are
+    pure functions of (key, viewer, draw), so a viewer's feed does not depend on who else is
+    awake.
     """
     n_viewers, n_items = len(viewers), len(items.post)
-    out = np.full((n_viewers, k), -1, dtype=np.int64)
     if n_items == 0 or k == 0 or n_viewers == 0:
-        return out
+        return np.full((n_viewers, k), -1, dtype=np.int64)
     order = np.argsort(items.stance_u, kind="stable")  # positions below are in stance order
-    stance = items.stance_u[order]
-    author = items.author[order]
-    recency_cum = np.concatenate([[0.0], np.cumsum(np.exp(-items.age[order] / tau))])
-    chosen = np.full((n_viewers, k), -1, dtype=np.int64)
+    stance, author = items.stance_u[order], items.author[order]
+    log_recency = -items.age[order] / tau
+    nothing_yet = np.full((n_viewers, k), -1, dtype=np.int64)
     if n_items <= dense_pool:  # by pool size alone, so no viewer's draw depends on the others
-        chosen = _dense_feed(viewers, viewer_u, stance, author, -items.age[order] / tau, chosen,
+        chosen = _dense_feed(viewers, viewer_u, stance, author, log_recency, nothing_yet,
                              np.zeros(n_viewers, dtype=np.int64), key, gamma=gamma, delta=delta,
                              opposite_only=opposite_only)
-        return np.where(chosen >= 0, items.post[order[np.maximum(chosen, 0)]], -1)
+    else:
+        chosen = _proposal_feed(viewers, viewer_u, stance, author, log_recency, nothing_yet, key,
+                                gamma=gamma, delta=delta, opposite_only=opposite_only)
+    return np.where(chosen >= 0, items.post[order[np.maximum(chosen, 0)]], -1)
+
+
+def _proposal_feed(viewers: np.ndarray, viewer_u: np.ndarray, stance: np.ndarray,
+                   author: np.ndarray, log_recency: np.ndarray, chosen: np.ndarray, key: int, *,
+                   gamma: float, delta: float, opposite_only: bool) -> np.ndarray:
+    """The proposal draw of `personalized_feed` over stance-ordered pool positions; returns the
+    chosen positions per viewer (-1 where fewer qualify)."""
+    chosen = chosen.copy()
+    n_viewers, k = chosen.shape
+    n_items = len(stance)
+    recency = np.exp(log_recency)
+    recency_cum = np.concatenate([[0.0], np.cumsum(recency)])
     lo, hi, bound = _distance_buckets(viewer_u, stance, gamma, delta, opposite_only)
-    recency = np.diff(recency_cum)
     range_recency = recency_cum[hi] - recency_cum[lo]
     own = _own_positions(viewers, author)
-    own_in_range = ((lo[:, None, :] <= own[:, :, None]) & (own[:, :, None] < hi[:, None, :])).sum(
-        axis=(1, 2))
-    need = np.minimum((hi - lo).sum(axis=1) - own_in_range, k)
+    need = np.minimum((hi - lo).sum(axis=1) - _in_ranges(own, lo, hi).sum(axis=(1, 2)), k)
     filled = np.zeros(n_viewers, dtype=np.int64)
     m = 2 * k  # proposals per viewer and round
     for r in range(_ROUNDS):
@@ -163,10 +173,9 @@ def personalized_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItem
             break
         # Own and already chosen posts leave the bucket masses, and proposals step over them,
         # so no proposal is wasted on a post that cannot be taken (they carry the peak weight).
-        skip = np.concatenate([own[rows], chosen[rows]], axis=1)
-        skip = _ascending(skip, n_items)
+        skip = _ascending(np.concatenate([own[rows], chosen[rows]], axis=1), n_items)
         skip_recency = np.where(skip >= 0, recency[np.maximum(skip, 0)], 0.0)
-        skip_in = (lo[rows, None, :] <= skip[:, :, None]) & (skip[:, :, None] < hi[rows, None, :])
+        skip_in = _in_ranges(skip, lo[rows], hi[rows])
         free = np.maximum(range_recency[rows] - (skip_in * skip_recency[:, :, None]).sum(axis=1),
                           0.0)
         mass_cum = np.cumsum(bound[rows] * free, axis=1)
@@ -186,8 +195,7 @@ def personalized_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItem
         ok = (u[:, 2 * m :] * bound[rows[:, None], bucket] < weight) & (total[:, None] > 0)
         ok &= author[pos] != viewers[rows, None]
         ok &= ~(chosen[rows, :, None] == pos[:, None, :]).any(axis=1)
-        for j in range(1, m):  # a post proposed twice in one round counts once
-            ok[:, j] &= ~((pos[:, :j] == pos[:, j : j + 1]) & ok[:, :j]).any(axis=1)
+        ok = first_occurrences(pos, ok)  # a post proposed twice in one round counts once
         rank = filled[rows, None] + np.cumsum(ok, axis=1) - 1
         keep = ok & (rank < k)
         hit_row, hit_col = np.nonzero(keep)
@@ -195,10 +203,16 @@ def personalized_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItem
         filled[rows] = np.minimum(rank[:, -1] + 1, k)
     short = np.flatnonzero(filled < need)
     if len(short):
-        chosen[short] = _dense_feed(viewers[short], viewer_u[short], stance, author,
-                                    -items.age[order] / tau, chosen[short], filled[short], key,
-                                    gamma=gamma, delta=delta, opposite_only=opposite_only)
-    return np.where(chosen >= 0, items.post[order[np.maximum(chosen, 0)]], -1)
+        chosen[short] = _dense_feed(viewers[short], viewer_u[short], stance, author, log_recency,
+                                    chosen[short], filled[short], key, gamma=gamma, delta=delta,
+                                    opposite_only=opposite_only)
+    return chosen
+
+
+def _in_ranges(positions: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(viewer, position, bucket): whether each of a viewer's positions lies in each of its
+    bucket ranges [lo, hi); -1 pads lie in none."""
+    return (lo[:, None, :] <= positions[:, :, None]) & (positions[:, :, None] < hi[:, None, :])
 
 
 _ROUNDS = 10  # proposal rounds before the exact dense finish
@@ -300,8 +314,7 @@ def random_feed(viewers: np.ndarray, viewer_u: np.ndarray, items: FeedItems, k: 
                         np.maximum(size, 1)[:, None] - 1)
     pick = order[np.minimum(first[:, None] + offset, len(order) - 1)]
     ok = (size[:, None] > 0) & (items.author[pick] != viewers[:, None])
-    for j in range(1, pick.shape[1]):
-        ok[:, j] &= ~((pick[:, :j] == pick[:, j : j + 1]) & ok[:, :j]).any(axis=1)
+    ok = first_occurrences(pick, ok)
     rank = np.cumsum(ok, axis=1) - 1
     rows, cols = np.nonzero(ok & (rank < k))
     out[rows, rank[rows, cols]] = items.post[pick[rows, cols]]
