@@ -30,19 +30,21 @@ class WarehouseResource(ConfigurableResource):
 
 
 @lru_cache(maxsize=4)
-def _loaded_embedder(name: str, device: Optional[str]) -> Embedder:
+def _loaded_embedder(name: str, device: Optional[str], models_dir: str) -> Embedder:
     # Loading a model costs seconds; keep one per process across runs executed in-process.
-    return make_embedder(name, device=device)
+    return make_embedder(name, device=device, models_dir=models_dir)
 
 
 class EmbedderResource(ConfigurableResource):
-    """Which embedding model the enrichment stage uses (OBSERVATORY_EMBEDDER, OBSERVATORY_DEVICE)."""
+    """Which embedding model the enrichment stage uses (OBSERVATORY_EMBEDDER: `minilm` or `static`;
+    OBSERVATORY_DEVICE; OBSERVATORY_MODELS_DIR for the locally distilled static model)."""
 
     name: str = "minilm"
     device: Optional[str] = None
+    models_dir: str = "var/models"
 
     def get(self) -> Embedder:
-        return _loaded_embedder(self.name, self.device)
+        return _loaded_embedder(self.name, self.device, self.models_dir)
 
 
 class SourcesResource(ConfigurableResource):

@@ -26,6 +26,7 @@ class Settings:
     dumps_dir: Path  # each sub-folder is one dump society: moltbook-dump-<folder name>
     sim_dir: Path  # each sub-folder is one simulated society written by `simulate --out`
     dagster_home: Path
+    models_dir: Path  # models built locally (the distilled static embedder), reused across runs
     embedder: str  # which embedder the enrichment stage uses
     device: str | None  # "cpu", "cuda", or None for automatic
 
@@ -44,6 +45,7 @@ def load_settings() -> Settings:
         ),
         sim_dir=_path_from_env("OBSERVATORY_SIM_DIR", var / "simulations"),
         dagster_home=_path_from_env("DAGSTER_HOME", var / "dagster"),
+        models_dir=_path_from_env("OBSERVATORY_MODELS_DIR", var / "models"),
         embedder=os.environ.get("OBSERVATORY_EMBEDDER", "minilm"),
         device=os.environ.get("OBSERVATORY_DEVICE") or None,
     )

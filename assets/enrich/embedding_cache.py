@@ -4,20 +4,34 @@ Template floods repeat one text thousands of times, and reruns see mostly
 unchanged texts: each distinct text is embedded once per model, ever. The
 Dagster asset reads the vectors already stored for `embedder.model_id` and
 passes them in as `cached`; this module decides what is new and builds the
-`text_embeddings` rows for every text.
+`text_embeddings` rows for every text. `store_embeddings` runs it against the
+warehouse in chunks, skipping texts whose row is already stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from assets.enrich.embedders import Embedder, content_hash
+from warehouse.writer import transaction, upsert
 
-__all__ = ["EmbeddingBatch", "hash_texts", "hashes_to_embed", "embed_with_cache"]
+__all__ = [
+    "EmbeddingBatch",
+    "hash_texts",
+    "hashes_to_embed",
+    "embed_with_cache",
+    "rows_missing",
+    "vectors_by_hash",
+    "store_embeddings",
+    "stored_vectors",
+]
 
 ROW_COLUMNS = ["text_id", "model_id", "content_hash", "vector"]
 
@@ -101,3 +115,105 @@ def embed_with_cache(
         "n_cached": n_unique - len(todo),
     }
     return EmbeddingBatch(rows=rows, vectors=vectors, new_vectors=new_vectors, counts=counts)
+
+
+# --- The warehouse side: which rows are missing, where cached vectors come from, chunked writes.
+
+EMBED_CHUNK_ROWS = 10_000  # texts embedded and written per transaction: bounds memory, keeps progress
+
+
+def rows_missing(hashed: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """Texts with no stored row for this model, or whose stored row has another content hash
+    (an edited post): a rerun over unchanged texts finds nothing to do."""
+    if stored.empty:
+        return hashed
+    current = hashed.merge(stored, on=["text_id", "content_hash"], how="left", indicator=True)
+    return hashed[(current["_merge"] == "left_only").to_numpy()].reset_index(drop=True)
+
+
+def vectors_by_hash(conn: duckdb.DuckDBPyConnection, hashes: Collection[str], model_id: str) -> dict[str, np.ndarray]:
+    """Vectors already stored for `model_id` (in any society), read through Arrow into one matrix."""
+    if not hashes:
+        return {}
+    conn.register("_wanted_hashes", pa.table({"content_hash": pa.array(list(hashes), pa.string())}))
+    try:
+        result = conn.execute(
+            "SELECT e.content_hash, any_value(e.vector) AS vector FROM text_embeddings e "
+            "JOIN _wanted_hashes w USING (content_hash) WHERE e.model_id = ? GROUP BY e.content_hash",
+            [model_id],
+        ).arrow()
+        # The result streams lazily: read it all while the registered hashes still exist.
+        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    finally:
+        conn.unregister("_wanted_hashes")
+    if table.num_rows == 0:
+        return {}
+    return dict(zip(table.column("content_hash").to_pylist(), _matrix(table)))
+
+
+def _matrix(table: pa.Table) -> np.ndarray:
+    """The `vector` list column as one (rows, dimension) float32 matrix, without Python floats."""
+    if table.num_rows == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    values = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return values.astype(np.float32).reshape(table.num_rows, -1)
+
+
+def store_embeddings(
+    writer: Callable[[], ContextManager[duckdb.DuckDBPyConnection]],
+    society_id: str,
+    embedder: Embedder,
+    *,
+    chunk_rows: int = EMBED_CHUNK_ROWS,
+) -> dict[str, int]:
+    """Embed the society's texts that lack a row for `embedder.model_id`, `chunk_rows` at a time.
+
+    Each chunk is read, embedded with the file closed, and written in its own transaction, so
+    memory stays bounded and a killed run keeps the chunks it finished. `writer()` opens the
+    warehouse for writing (one writer at a time).
+    """
+    with writer() as conn:
+        texts = conn.execute(
+            "SELECT text_id, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
+        ).df()
+        stored = conn.execute(
+            "SELECT text_id, content_hash FROM text_embeddings WHERE society_id = ? AND model_id = ?",
+            [society_id, embedder.model_id],
+        ).df()
+    hashed = hash_texts(texts)
+    missing = rows_missing(hashed, stored)
+    totals = {"n_texts": len(hashed), "n_already_stored": len(hashed) - len(missing), "n_written": 0,
+              "n_embedded": 0, "n_cached": 0}
+    for start in range(0, len(missing), chunk_rows):
+        chunk = missing.iloc[start : start + chunk_rows]
+        with writer() as conn:
+            cached = vectors_by_hash(conn, set(chunk["content_hash"]), embedder.model_id)
+        batch = embed_with_cache(chunk[["text_id", "text"]], embedder, cached=cached)
+        with writer() as conn, transaction(conn):
+            upsert(conn, "text_embeddings", batch.rows.assign(society_id=society_id))
+        totals["n_written"] += len(batch.rows)
+        totals["n_embedded"] += batch.counts["n_embedded"]
+        totals["n_cached"] += batch.counts["n_cached"]
+    return totals
+
+
+def stored_vectors(
+    conn: duckdb.DuckDBPyConnection, society_ids: Sequence[str], model_id: str, kind: str | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The texts of `society_ids` that have a vector for `model_id` (optionally one `kind`) and
+    those vectors as one float32 matrix, row-aligned: society_id, text_id, kind, text,
+    content_hash, day (UTC date of created_at)."""
+    conn.register("_societies", pa.table({"society_id": pa.array(list(society_ids), pa.string())}))
+    try:
+        result = conn.execute(
+            "SELECT t.society_id, t.text_id, t.kind, t.text, e.content_hash, "
+            "CAST(date_trunc('day', t.created_at AT TIME ZONE 'UTC') AS DATE) AS day, e.vector "
+            "FROM texts t JOIN _societies s USING (society_id) "
+            "JOIN text_embeddings e ON e.society_id = t.society_id AND e.text_id = t.text_id "
+            "WHERE e.model_id = ? AND (? IS NULL OR t.kind = ?) ORDER BY t.society_id, t.text_id",
+            [model_id, kind, kind],
+        ).arrow()
+        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    finally:
+        conn.unregister("_societies")
+    return table.drop_columns(["vector"]).to_pandas(), _matrix(table)

@@ -114,3 +114,14 @@ def themed(minilm: MiniLMEmbedder) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def static_embedder(tmp_path_factory: pytest.TempPathFactory) -> "StaticEmbedder":
+    """The model2vec model distilled from the packaged MiniLM (about 20-30 s), once per session."""
+    from assets.enrich.embedders import StaticEmbedder
+
+    with network_refused():
+        embedder = StaticEmbedder(tmp_path_factory.mktemp("models"))
+        embedder.embed(["warm up"])
+    return embedder

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assets.enrich.embedders import Embedder, MiniLMEmbedder, content_hash, l2_normalise, make_embedder
+from assets.enrich.embedders import (
+    MAX_EMBED_CHARS,
+    Embedder,
+    MiniLMEmbedder,
+    StaticEmbedder,
+    content_hash,
+    l2_normalise,
+    make_embedder,
+)
+from tests.enrich.conftest import network_refused, themed_corpus
 
 
 def test_minilm_loads_offline_and_embeds_unit_vectors(minilm: MiniLMEmbedder) -> None:
@@ -58,3 +67,45 @@ def test_content_hash_is_exact_text_sha256() -> None:
 def test_l2_normalise_keeps_zero_rows_finite() -> None:
     out = l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))
     np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_megabyte_text_embeds_like_its_prefix(minilm: MiniLMEmbedder) -> None:
+    huge = "Agents discuss memory persistence. " * 40_000  # about 1.4 MB
+    a, b = minilm.embed([huge, huge[:MAX_EMBED_CHARS]])
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_cpu_precision_is_bf16_only_where_the_cpu_has_it(minilm: MiniLMEmbedder) -> None:
+    texts = ["An agent shipped a new memory plugin today.", "Hello moltys, first post here!"]
+    fp32 = MiniLMEmbedder(precision="fp32")
+    bf16 = MiniLMEmbedder(precision="bf16")
+    fp32._model = bf16._model = minilm.model
+    assert not fp32._cpu_bf16() and bf16._cpu_bf16()
+    cosine = np.sum(fp32.embed(texts) * bf16.embed(texts), axis=1)
+    assert np.all(cosine > 0.999)
+    with pytest.raises(ValueError, match="precision"):
+        MiniLMEmbedder(precision="int4")  # type: ignore[arg-type]
+
+
+def test_static_model_is_distilled_offline_and_keeps_meaning(static_embedder: StaticEmbedder) -> None:
+    """Guards against a model2vec/transformers mismatch that distils scrambled vectors silently."""
+    assert static_embedder.model_id.startswith("m2v-") and static_embedder.model_id.endswith("-256d")
+    assert (static_embedder.model_path / "model.safetensors").exists()
+    _, docs, themes = themed_corpus(per_theme=20, n_duplicates=0)
+    vectors = static_embedder.embed(docs)
+    assert vectors.shape == (60, 256) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -1.0)
+    nearest = similarity.argmax(axis=1)
+    same_theme = np.mean([themes[i] == themes[j] for i, j in enumerate(nearest)])
+    assert same_theme >= 0.9
+    happy, glad, invoice = static_embedder.embed(["happy", "glad", "invoice"])
+    assert float(happy @ glad) > float(happy @ invoice) + 0.1
+
+
+def test_static_model_is_reused_from_disk(static_embedder: StaticEmbedder) -> None:
+    again = make_embedder("static", models_dir=static_embedder.models_dir)
+    assert again.model_id == static_embedder.model_id
+    with network_refused():
+        np.testing.assert_array_equal(again.embed(["a reused model"]), static_embedder.embed(["a reused model"]))
