@@ -4,6 +4,10 @@ Components are injected so the same code runs on cuML (GPU profile) or on
 umap-learn + hdbscan (CPU default). BERTopic never embeds anything itself: it
 gets the vectors from `text_embeddings` and `embedding_model=None`.
 
+Scale path (§1.2): the model is fitted on a seeded, day-stratified sample of the distinct
+documents and every other document is assigned with `transform` (UMAP transform, then
+HDBSCAN's approximate_predict), so cost grows with the sample, not the corpus.
+
 Vectorizer note: BERTopic fits its CountVectorizer on one concatenated document
 per topic, so `min_df=5, max_df=0.5` passed straight through would count
 *topics*, dropping every topic-specific term (and crashing with < 10 topics).
@@ -31,7 +35,11 @@ __all__ = [
     "make_clusterer",
     "make_vectorizer",
     "fit_topics",
+    "readable_label",
+    "reduce_outliers",
+    "stratified_sample",
     "MIN_UNIQUE_DOCS",
+    "FIT_SAMPLE_SIZE",
 ]
 
 Backend = Literal["auto", "cuml", "cpu"]
@@ -44,6 +52,9 @@ UMAP_N_NEIGHBORS = 15
 UMAP_N_COMPONENTS = 5
 VECTORIZER_MIN_DF = 5
 VECTORIZER_MAX_DF = 0.5
+# Distinct documents the model is fitted on; the rest are assigned with `transform`. The spec
+# allows up to 200,000; 20,000 keeps 100,000 posts within minutes on 2 cores (README, bench).
+FIT_SAMPLE_SIZE = 20_000
 
 
 @dataclass
@@ -54,12 +65,16 @@ class TopicResult:
     `info`: topic, size (over ALL copies), label, top_terms (list[str], at most 10).
     `params`: effective parameters, JSON-serialisable, for `topic_models.params_json`.
     `model`: the fitted BERTopic (None when skipped), e.g. to `transform` texts not fitted.
+    `reduced_assignments`, `reduced_info`: the outlier-reduced variant of the same fit (each
+    outlier moved to its nearest topic by embedding), the spec's variant of topic -1.
     """
 
     assignments: pd.DataFrame
     info: pd.DataFrame
     params: dict[str, Any]
     model: Any = field(default=None, repr=False)
+    reduced_assignments: pd.DataFrame | None = None
+    reduced_info: pd.DataFrame | None = None
 
 
 def cuml_available() -> bool:
@@ -160,14 +175,103 @@ def make_vectorizer(docs: Sequence[str]) -> tuple[CountVectorizer, dict[str, Any
     raise ValueError("no vocabulary: documents contain no word tokens")
 
 
+def readable_label(terms: Sequence[str], n_terms: int = 3) -> str:
+    """The first `n_terms` c-TF-IDF terms that add a new word ("memory, context window, agents"):
+    a unigram already inside a chosen bigram, or a bigram of chosen words, says nothing new."""
+    chosen: list[str] = []
+    words: set[str] = set()
+    for term in terms:
+        term_words = set(term.split())
+        if term_words <= words:
+            continue
+        chosen = [c for c in chosen if not set(c.split()) <= term_words]  # "context" gives way to "context window"
+        chosen.append(term)
+        words |= term_words
+        if len(chosen) == n_terms:
+            break
+    return ", ".join(chosen)
+
+
+def _equal_quotas(counts: np.ndarray, size: int) -> np.ndarray:
+    """Water-filling: every stratum gets the same number, small strata give all they have."""
+    take = np.zeros_like(counts)
+    open_ = counts > 0
+    left = size
+    while left > 0 and open_.any():
+        share = max(1, left // int(open_.sum()))
+        for g in np.flatnonzero(open_):
+            add = min(share, counts[g] - take[g], left)
+            take[g] += add
+            left -= add
+            if take[g] == counts[g]:
+                open_[g] = False
+            if left == 0:
+                break
+    return take
+
+
+def stratified_sample(strata: Sequence[Any], size: int, seed: int, *, balanced: bool = False) -> np.ndarray:
+    """Sorted positions of a seeded sample of `size` items drawn within strata.
+
+    Proportional by default (each day keeps its share; largest-remainder rounding, so the sample
+    is exactly `size`); `balanced` gives every stratum the same number instead (a joint model over
+    societies of very different sizes), small strata contributing everything they have.
+    """
+    n = len(strata)
+    if size >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    codes, groups = pd.factorize(pd.Series(list(strata), dtype=object).fillna("∅"), sort=True)
+    counts = np.bincount(codes, minlength=len(groups))
+    if balanced:
+        take = _equal_quotas(counts, size)
+    else:
+        quota = counts * size / n
+        take = np.floor(quota).astype(int)
+        order = np.argsort(-(quota - take), kind="stable")
+        take[order[: size - take.sum()]] += 1
+    chosen = [rng.choice(np.flatnonzero(codes == g), size=k, replace=False) for g, k in enumerate(take) if k]
+    return np.sort(np.concatenate(chosen))
+
+
+def reduce_outliers(topics: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """Move every outlier (-1) to the topic whose centroid is nearest in cosine; topics unchanged
+    otherwise. (BERTopic's own reduce_outliers refuses when the fitted sample had no outliers,
+    even if `transform` produced some.)"""
+    topics = np.asarray(topics, dtype=np.int64)
+    labels = np.unique(topics[topics >= 0])
+    outliers = np.flatnonzero(topics == -1)
+    if len(labels) == 0 or len(outliers) == 0:
+        return topics.copy()
+    centroids = np.vstack([embeddings[topics == label].mean(axis=0) for label in labels])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    reduced = topics.copy()
+    reduced[outliers] = labels[np.argmax(embeddings[outliers] @ centroids.T, axis=1)]
+    return reduced
+
+
+def _frame(text_ids: Sequence[str], topics: np.ndarray, probs: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"text_id": list(text_ids), "topic": topics.astype("int64"), "prob": probs.astype("float64")})
+
+
+def _info(model: Any, assignments: pd.DataFrame) -> pd.DataFrame:
+    """topic, size (every copy), label, top_terms: one row per topic present in `assignments`."""
+    sizes = assignments["topic"].value_counts()
+    rows = []
+    for topic in sorted(sizes.index):
+        terms = [w for w, _ in (model.get_topic(int(topic)) or []) if w][:TOP_N_WORDS] if model is not None else []
+        label = "outliers" if topic == -1 else (readable_label(terms) or f"topic {topic}")
+        rows.append({"topic": int(topic), "size": int(sizes[topic]), "label": label, "top_terms": terms})
+    return pd.DataFrame(rows, columns=["topic", "size", "label", "top_terms"])
+
+
 def _skipped(text_ids: Sequence[str], params: dict[str, Any], reason: str) -> TopicResult:
     """Every text is an outlier (-1) when no model can be fitted."""
     params = {**params, "skipped_reason": reason, "n_topics": 0}
-    assignments = pd.DataFrame({"text_id": list(text_ids), "topic": -1, "prob": 0.0})
-    assignments = assignments.astype({"text_id": str, "topic": "int64", "prob": "float64"})
-    info_rows = [{"topic": -1, "size": len(text_ids), "label": "-1", "top_terms": []}] if len(text_ids) else []
-    info = pd.DataFrame(info_rows, columns=["topic", "size", "label", "top_terms"])
-    return TopicResult(assignments=assignments, info=info, params=params, model=None)
+    assignments = _frame(text_ids, np.full(len(text_ids), -1), np.zeros(len(text_ids)))
+    info = _info(None, assignments)
+    return TopicResult(assignments=assignments, info=info, params=params, model=None,
+                       reduced_assignments=assignments.copy(), reduced_info=info.copy())
 
 
 def fit_topics(
@@ -179,41 +283,59 @@ def fit_topics(
     seed: int,
     backend: Backend = "auto",
     min_unique_docs: int = MIN_UNIQUE_DOCS,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+    strata: Sequence[Any] | None = None,
+    balanced: bool = False,
+    transform_chunk: int = 50_000,
 ) -> TopicResult:
-    """Fit BERTopic on the distinct documents and give every copy its item's topic.
+    """Fit BERTopic on (a sample of) the distinct documents, `transform` the rest, and give every
+    copy its item's topic; also return the outlier-reduced variant of the same fit.
 
-    Exact duplicates (same content hash) are collapsed before fitting so that
-    template floods cannot form giant topics; topic sizes in `info` count every copy.
+    Exact duplicates (same content hash) are collapsed first so that template floods cannot form
+    giant topics; topic sizes count every copy. Above `fit_sample_size` distinct documents the fit
+    uses a seeded sample stratified by `strata` (one value per text, e.g. its UTC day), in
+    proportion, or `balanced` (equal numbers per stratum, e.g. per society in a joint model).
     """
     n = len(text_ids)
     embeddings = np.asarray(embeddings, dtype=np.float32)
     if not (len(docs) == len(content_hashes) == n) or embeddings.shape[0] != n or embeddings.ndim != 2:
         raise ValueError("text_ids, docs, content_hashes and embeddings rows must align")
+    if strata is not None and len(strata) != n:
+        raise ValueError("strata must give one value per text")
 
     resolved = resolve_backend(backend)
-    frame = pd.DataFrame({"text_id": list(text_ids), "content_hash": list(content_hashes)})
-    first = ~frame["content_hash"].duplicated()
-    unique_idx = np.flatnonzero(first.to_numpy())
-    unique_docs = [docs[i] for i in unique_idx]
+    hashes = pd.Series(list(content_hashes))
+    unique_idx = np.flatnonzero(~hashes.duplicated().to_numpy())
     n_unique = len(unique_idx)
+    sample = unique_idx[
+        stratified_sample([strata[i] for i in unique_idx] if strata is not None else [None] * n_unique,
+                          fit_sample_size, seed, balanced=balanced)
+    ]
+    n_fit = len(sample)
 
     params: dict[str, Any] = {
         "backend": resolved,
         "seed": seed,
         "n_docs": n,
         "n_unique_docs": n_unique,
+        "fit_sample_size": fit_sample_size,
+        "n_fitted": n_fit,
+        "n_transformed": n_unique - n_fit,
+        "sample_strata": None if strata is None else ("balanced" if balanced else "proportional"),
         "embedding_dim": int(embeddings.shape[1]),
-        "umap": umap_params(seed, n_unique),
-        "hdbscan": hdbscan_params(n_unique),
+        "umap": umap_params(seed, n_fit),
+        "hdbscan": hdbscan_params(n_fit),
         "ctfidf": {"reduce_frequent_words": True},
         "top_n_words": TOP_N_WORDS,
         "min_unique_docs": min_unique_docs,
+        "outlier_reduction": {"strategy": "nearest_topic_centroid", "metric": "cosine"},
         "skipped_reason": None,
     }
     if n_unique < min_unique_docs:
         return _skipped(text_ids, params, f"too few distinct documents to cluster ({n_unique} < {min_unique_docs})")
+    fit_docs = [docs[i] for i in sample]
     try:
-        vectorizer, params["vectorizer"] = make_vectorizer(unique_docs)
+        vectorizer, params["vectorizer"] = make_vectorizer(fit_docs)
     except ValueError as exc:
         return _skipped(text_ids, params, str(exc))
 
@@ -224,8 +346,8 @@ def fit_topics(
     params["bertopic_version"] = bertopic.__version__
     model = BERTopic(
         embedding_model=None,
-        umap_model=make_reducer(seed, n_docs=n_unique, backend=resolved),
-        hdbscan_model=make_clusterer(n_unique, backend=resolved),
+        umap_model=make_reducer(seed, n_docs=n_fit, backend=resolved),
+        hdbscan_model=make_clusterer(n_fit, backend=resolved),
         vectorizer_model=vectorizer,
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=TOP_N_WORDS,
@@ -236,29 +358,33 @@ def fit_topics(
         language="multilingual",
         verbose=False,
     )
+    item_topic = np.full(n_unique, -1, dtype=np.int64)
+    item_prob = np.zeros(n_unique, dtype=np.float64)
+    position = {int(row): k for k, row in enumerate(unique_idx)}
+    fitted_pos = np.array([position[int(i)] for i in sample], dtype=np.int64)
+    rest_pos = np.setdiff1d(np.arange(n_unique), fitted_pos)
     with warnings.catch_warnings():
         # umap-learn: "n_jobs value 1 overridden to 1 by setting random_state" (expected: seeded = serial).
         warnings.filterwarnings("ignore", message=".*n_jobs value.*", category=UserWarning)
-        topics, probs = model.fit_transform(unique_docs, embeddings=embeddings[unique_idx])
+        topics, probs = model.fit_transform(fit_docs, embeddings=embeddings[sample])
+        item_topic[fitted_pos] = topics
+        item_prob[fitted_pos] = np.asarray(probs, dtype=float).reshape(-1)
+        for start in range(0, len(rest_pos), transform_chunk):
+            chunk = rest_pos[start : start + transform_chunk]
+            rows = unique_idx[chunk]
+            topics, probs = model.transform([docs[i] for i in rows], embeddings=embeddings[rows])
+            item_topic[chunk] = topics
+            item_prob[chunk] = np.asarray(probs, dtype=float).reshape(-1)
 
-    item_topic = dict(zip(frame["content_hash"].iloc[unique_idx], (int(t) for t in topics)))
-    item_prob = dict(
-        zip(frame["content_hash"].iloc[unique_idx], (float(p) for p in np.asarray(probs, dtype=float).reshape(-1)))
-    ) if probs is not None else {}
-    assignments = pd.DataFrame(
-        {
-            "text_id": frame["text_id"],
-            "topic": frame["content_hash"].map(item_topic).astype("int64"),
-            "prob": frame["content_hash"].map(item_prob).astype("float64") if item_prob else np.nan,
-        }
-    )
+    reduced_topic = reduce_outliers(item_topic, embeddings[unique_idx])
 
-    sizes = assignments["topic"].value_counts()
-    rows = []
-    for topic in sorted(sizes.index):
-        terms = [w for w, _ in (model.get_topic(int(topic)) or []) if w][:TOP_N_WORDS]
-        label = f"{topic}_" + "_".join(terms[:4]) if terms else str(topic)
-        rows.append({"topic": int(topic), "size": int(sizes[topic]), "label": label, "top_terms": terms})
-    info = pd.DataFrame(rows, columns=["topic", "size", "label", "top_terms"])
+    # Every copy of an item takes the item's row (items are first occurrences, in input order).
+    item_of = pd.Series(np.arange(n_unique), index=hashes.iloc[unique_idx].to_numpy())
+    copy_item = item_of.loc[hashes.to_numpy()].to_numpy()
+    assignments = _frame(text_ids, item_topic[copy_item], item_prob[copy_item])
+    reduced = _frame(text_ids, reduced_topic[copy_item], item_prob[copy_item])
+    info = _info(model, assignments)
+    reduced_info = _info(model, reduced)
     params["n_topics"] = int((info["topic"] >= 0).sum())
-    return TopicResult(assignments=assignments, info=info, params=params, model=model)
+    return TopicResult(assignments=assignments, info=info, params=params, model=model,
+                       reduced_assignments=reduced, reduced_info=reduced_info)

@@ -10,6 +10,9 @@ from assets.enrich.embedders import content_hash
 from assets.enrich.topics import (
     fit_topics,
     hdbscan_params,
+    readable_label,
+    reduce_outliers,
+    stratified_sample,
     make_clusterer,
     make_reducer,
     make_vectorizer,
@@ -46,7 +49,10 @@ def test_duplicates_share_a_topic_and_sizes_count_every_copy(fitted, themed: dic
 def test_info_labels_and_terms(fitted) -> None:
     for row in fitted.info.itertuples():
         assert 1 <= len(row.top_terms) <= 10 and all(isinstance(t, str) and t for t in row.top_terms)
-        assert row.label.startswith(f"{row.topic}_")
+        if row.topic == -1:
+            assert row.label == "outliers"
+        else:
+            assert row.label == readable_label(row.top_terms) and row.label.count(", ") == 2
     terms = " ".join(t for ts in fitted.info["top_terms"] for t in ts)
     assert any(w in terms for w in ("chef", "baked", "soup", "bread"))
     assert any(w in terms for w in ("galaxy", "telescope", "star", "comet", "sky"))
@@ -114,3 +120,60 @@ def test_vectorizer_loosens_for_tiny_corpora() -> None:
     assert params["min_df"] == 3 and params["df_counted_over"] == "unique_documents"
     with pytest.raises(ValueError, match="no vocabulary"):
         make_vectorizer(["!!", "?"])
+
+
+def test_readable_label_skips_terms_that_add_no_word() -> None:
+    terms = ["memory", "context window", "context", "memory context", "agents", "persistence"]
+    assert readable_label(terms) == "memory, context window, agents"
+    assert readable_label(["window", "context window", "agents", "tools"]) == "context window, agents, tools"
+    assert readable_label([]) == ""
+
+
+def test_stratified_sample_keeps_each_day_share_and_is_seeded() -> None:
+    days = ["d1"] * 600 + ["d2"] * 300 + ["d3"] * 100
+    sample = stratified_sample(days, 100, seed=5)
+    assert len(sample) == 100 and len(set(sample.tolist())) == 100 and (np.diff(sample) > 0).all()
+    picked = pd.Series([days[i] for i in sample]).value_counts().to_dict()
+    assert picked == {"d1": 60, "d2": 30, "d3": 10}
+    np.testing.assert_array_equal(sample, stratified_sample(days, 100, seed=5))
+    assert not np.array_equal(sample, stratified_sample(days, 100, seed=6))
+    np.testing.assert_array_equal(stratified_sample(days, 5000, seed=5), np.arange(1000))
+    assert len(stratified_sample(["a"] * 7 + ["b"] * 2 + ["c"], 3, seed=0)) == 3
+
+
+def test_balanced_sample_takes_equal_numbers_and_all_of_small_strata() -> None:
+    societies = ["big"] * 1000 + ["mid"] * 200 + ["tiny"] * 30
+    picked = pd.Series([societies[i] for i in stratified_sample(societies, 300, seed=1, balanced=True)])
+    assert picked.value_counts().to_dict() == {"big": 135, "mid": 135, "tiny": 30}
+
+
+def test_sample_fit_assigns_every_document_with_transform(themed: dict) -> None:
+    days = [f"day{i % 3}" for i in range(len(themed["docs"]))]
+    result = fit_topics(themed["text_ids"], themed["docs"], themed["embeddings"], themed["hashes"],
+                        seed=42, fit_sample_size=120, strata=days)
+    p = result.params
+    assert (p["n_unique_docs"], p["n_fitted"], p["n_transformed"]) == (180, 120, 60)
+    assert p["hdbscan"]["min_cluster_size"] == 10 and p["umap"]["n_neighbors"] == 15
+    a = result.assignments.assign(theme=themed["themes"])
+    assert a["text_id"].tolist() == themed["text_ids"]
+    clustered = a.query("topic >= 0")
+    assert len(clustered) >= 0.8 * len(a)  # the transformed third is clustered as well as the fitted part
+    purity = clustered.groupby("topic")["theme"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
+    assert (purity >= 0.9).all(), purity
+
+
+def test_outlier_reduced_variant_moves_only_outliers(fitted) -> None:
+    base = fitted.assignments.set_index("text_id")["topic"]
+    reduced = fitted.reduced_assignments.set_index("text_id")["topic"]
+    assert (reduced >= 0).all()
+    kept = base >= 0
+    assert (reduced[kept] == base[kept]).all()
+    assert fitted.reduced_info["size"].sum() == len(base)
+    assert -1 not in set(fitted.reduced_info["topic"])
+
+
+def test_reduce_outliers_picks_the_nearest_centroid() -> None:
+    vectors = np.array([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [0.8, 0.3], [0.2, 0.7]], dtype=np.float32)
+    topics = np.array([0, 0, 1, 1, -1, -1])
+    np.testing.assert_array_equal(reduce_outliers(topics, vectors), [0, 0, 1, 1, 0, 1])
+    np.testing.assert_array_equal(reduce_outliers(np.array([-1, -1]), vectors[:2]), [-1, -1])
