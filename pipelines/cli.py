@@ -169,6 +169,32 @@ def print_summary(settings: Settings) -> None:
     print(f"dagster:   DAGSTER_HOME={settings.dagster_home}  (make dev opens the UI)")
 
 
+def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`evaluate`: print agreement per field; exit status 2 with one line when the CSV cannot be scored."""
+    import json
+
+    from assets.enrich.evaluation import EvaluationInputError, evaluate_csv, format_scores
+
+    fields = {None: None, "both": ["level", "category"]}.get(args.field, [args.field])
+    try:
+        results = evaluate_csv(
+            args.csv,
+            fields=fields,
+            predicted_column=args.predicted_column,
+            embedder=args.embedder or settings.embedder,
+            device=settings.device,
+            models_dir=settings.models_dir,
+        )
+    except EvaluationInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"csv": str(args.csv), "fields": {name: s.to_dict() for name, s in results.items()}}, indent=2))
+    else:
+        print("\n\n".join(format_scores(name, scores) for name, scores in results.items()))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="observatory", description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
@@ -201,6 +227,16 @@ def _build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--checkpoint-dir", type=Path, help="save the run state here and resume from it when it holds a checkpoint of this run (with --out or --check; one folder per run)")
     sim.add_argument("--checkpoint-every", type=int, metavar="K", help="steps between checkpoints (default: the config's output.checkpoint_every, else 100)")
 
+    ev = commands.add_parser(
+        "evaluate",
+        help="score the offline category/toxicity labellers (or a prediction column) against a labelled CSV",
+    )
+    ev.add_argument("csv", type=Path, help="UTF-8 CSV with a text column and gold level and/or category columns")
+    ev.add_argument("--field", choices=("level", "category", "both"), help="default: every gold column in the CSV")
+    ev.add_argument("--predicted-column", metavar="COL", help="score this column of the CSV instead of running a model")
+    ev.add_argument("--embedder", help="embedder for the labellers (default OBSERVATORY_EMBEDDER, else minilm)")
+    ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
     export.add_argument("out_dir", type=Path)
@@ -216,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in export_parquet(settings.warehouse_path, args.out_dir):
             print(path)
         return 0
+    if args.command == "evaluate":
+        return evaluate_command(args, settings)
 
     runs: list[SocietyRun] = []
     if args.command == "run":
