@@ -14,6 +14,7 @@ from dagster import (
     sensor,
 )
 
+from assets.enrich.defs import joint_topic_assignments
 from assets.ingest.defs import moltbook_api_traces, observatory_csv_traces, simulated_traces
 from assets.ingest.sources import SourceKind, discover_dumps, discover_simulations
 from assets.reports.defs import society_report
@@ -39,8 +40,8 @@ simulation_job = define_asset_job(
 )
 society_report_job = define_asset_job(
     "society_report_job",
-    selection=AssetSelection.assets(society_report),
-    description="Render the comparative report over every society in the warehouse.",
+    selection=AssetSelection.assets(joint_topic_assignments, society_report),
+    description="Fit the joint topic model across societies, then render the comparative report over every society in the warehouse.",
 )
 
 JOB_BY_SOURCE: dict[SourceKind, str] = {

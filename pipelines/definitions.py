@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from assets.enrich.defs import ENRICH_ASSETS
+from assets.enrich.defs import COMPARE_ASSETS, ENRICH_ASSETS
 from assets.ingest.defs import INGEST_ASSETS
 from assets.metrics.defs import METRIC_ASSETS
 from assets.reports.defs import society_report
@@ -15,13 +15,15 @@ from pipelines.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=[*INGEST_ASSETS, *ENRICH_ASSETS, *METRIC_ASSETS, society_report],
+        assets=[*INGEST_ASSETS, *ENRICH_ASSETS, *METRIC_ASSETS, *COMPARE_ASSETS, society_report],
         jobs=JOBS,
         schedules=SCHEDULES,
         sensors=SENSORS,
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
-            "embedder": EmbedderResource(name=settings.embedder, device=settings.device),
+            "embedder": EmbedderResource(
+                name=settings.embedder, device=settings.device, models_dir=str(settings.models_dir)
+            ),
             "sources": SourcesResource(
                 dumps_dir=str(settings.dumps_dir), sim_dir=str(settings.sim_dir)
             ),

@@ -1,14 +1,21 @@
-"""Dagster wiring of the enrichment stage: embeddings (cached) and BERTopic topics per society."""
+"""Dagster wiring of the enrichment stage: embeddings (cached), BERTopic topics per society and
+across societies, content categories, toxicity, emotion, and the optional LLM judge."""
 
 import json
 from datetime import datetime, timezone
+from typing import Any
 
-import numpy as np
+import duckdb
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.enrich.embedding_cache import embed_with_cache, hash_texts
-from assets.enrich.topics import fit_topics
+from assets.enrich.categories import CATEGORY_NAMES, label_categories
+from assets.enrich.embedding_cache import store_embeddings, stored_vectors
+from assets.enrich.emotion import EMOTION_METHOD, label_emotions
+from assets.enrich.language import LANGUAGE_METHOD, detect_languages
+from assets.enrich.llm_judge import judge_method, judge_settings_from_env, judge_texts
+from assets.enrich.topics import TopicResult, fit_topics
+from assets.enrich.toxicity import LEVEL_NAMES, score_toxicity
 from assets.ingest.defs import INGEST_ASSETS
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
 from pipelines.resources import EmbedderResource, WarehouseResource
@@ -32,35 +39,71 @@ def text_embeddings(
     context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
 ) -> MaterializeResult:
     """Sentence embeddings of every post and comment of the society (all-MiniLM-L6-v2 by default,
-    loaded offline), cached by content hash and model id: a text already embedded anywhere in the
-    warehouse, or repeated verbatim by a template flood, is embedded once."""
+    loaded offline; or the locally distilled static model), cached by content hash and model id: a
+    text already embedded anywhere in the warehouse, or repeated verbatim by a template flood, is
+    embedded once, and a rerun over unchanged texts embeds and writes nothing. Written in chunks of
+    10,000 texts, each its own transaction."""
     society_id = context.partition_key
     model = embedder.get()
-    # Read, then compute with the file closed, then write: the writer lock is held only for I/O.
-    with warehouse.writer() as conn:
-        texts = conn.execute(
-            "SELECT text_id, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
-        ).df()
-        conn.register("_wanted", hash_texts(texts)[["content_hash"]].drop_duplicates())
-        cached_rows = conn.execute(
-            "SELECT e.content_hash, any_value(e.vector) AS vector FROM text_embeddings e "
-            "JOIN _wanted w USING (content_hash) WHERE e.model_id = ? GROUP BY e.content_hash",
-            [model.model_id],
-        ).fetchall()
-        conn.unregister("_wanted")
-    batch = embed_with_cache(texts, model, cached=dict(cached_rows))
-    with warehouse.writer() as conn, transaction(conn):
-        counts = upsert(conn, "text_embeddings", batch.rows.assign(society_id=society_id))
-    context.log.info(f"{society_id}: {batch.counts}")
+    counts = store_embeddings(warehouse.writer, society_id, model)
+    context.log.info(f"{society_id}: {counts}")
     return MaterializeResult(
         metadata={
-            "dagster/row_count": MetadataValue.int(len(batch.rows)),
+            "dagster/row_count": MetadataValue.int(counts["n_texts"]),
             "model_id": MetadataValue.text(model.model_id),
             "dimension": MetadataValue.int(model.dimension),
-            "rows_inserted": MetadataValue.int(counts.inserted),
-            **{key: MetadataValue.int(value) for key, value in batch.counts.items()},
+            **{key: MetadataValue.int(value) for key, value in counts.items()},
         }
     )
+
+
+def _write_topic_model(
+    conn: duckdb.DuckDBPyConnection,
+    model_id: str,
+    society_ids: list[str],
+    scope: str,
+    variant: str,
+    params: dict[str, Any],
+    assignments: pd.DataFrame,
+    info: pd.DataFrame,
+) -> None:
+    """Replace one topic model's rows: its `topic_models` row, its assignments and its topic_info."""
+    conn.execute("DELETE FROM topic_info WHERE model_id = ?", [model_id])
+    conn.execute("DELETE FROM topic_assignments WHERE model_id = ?", [model_id])
+    conn.execute("DELETE FROM topic_models WHERE model_id = ?", [model_id])
+    upsert(
+        conn,
+        "topic_models",
+        pd.DataFrame(
+            [
+                {
+                    "model_id": model_id,
+                    "society_id": society_ids[0] if scope == "society" else None,
+                    "scope": scope,
+                    "variant": variant,
+                    "society_ids": society_ids,
+                    "params_json": json.dumps({**params, "variant": variant}, sort_keys=True, default=str),
+                    "created_at": datetime.now(timezone.utc),
+                }
+            ]
+        ),
+    )
+    upsert(conn, "topic_assignments", assignments.assign(model_id=model_id))
+    upsert(conn, "topic_info", info.assign(model_id=model_id))
+
+
+def _topic_metadata(model_id: str, result: TopicResult, params: dict[str, Any]) -> dict[str, Any]:
+    n_topics = int((result.info["topic"] >= 0).sum()) if len(result.info) else 0
+    outlier_share = float((result.assignments["topic"] == -1).mean()) if len(result.assignments) else None
+    preview = result.info.sort_values("size", ascending=False).head(10)[["topic", "size", "label"]]
+    return {
+        "dagster/row_count": MetadataValue.int(len(result.assignments)),
+        "topic_model_id": MetadataValue.text(model_id),
+        "n_topics": MetadataValue.int(n_topics),
+        "outlier_share": MetadataValue.float(outlier_share) if outlier_share is not None else MetadataValue.text("n/a"),
+        "params": MetadataValue.json(params),
+        "largest_topics": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "none"),
+    }
 
 
 @asset(
@@ -74,71 +117,249 @@ def topic_assignments(
     context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
 ) -> MaterializeResult:
     """BERTopic topics of the society's posts (`topic_models`, `topic_assignments`, `topic_info`),
-    over the stored embeddings with UMAP + HDBSCAN (cuML when importable), seeded; exact duplicates
-    are fitted once and share their topic. Refitting replaces the society's previous topics."""
+    over the stored embeddings with UMAP + HDBSCAN (cuML when importable), seeded. Exact duplicates
+    are fitted once and share their topic; above 20,000 distinct posts the model is fitted on a
+    day-stratified sample and the rest are assigned with `transform`. Two models are written: the
+    base fit (topic -1 kept) and its outlier-reduced variant (`<model_id>:outliers_reduced`)."""
     society_id = context.partition_key
     embedding_model_id = embedder.get().model_id
     model_id = topic_model_id(society_id, embedding_model_id)
     with warehouse.writer() as conn:
-        posts = conn.execute(
-            "SELECT t.text_id, t.text, e.content_hash, e.vector FROM texts t "
-            "JOIN text_embeddings e ON e.society_id = t.society_id AND e.text_id = t.text_id "
-            "WHERE t.society_id = ? AND t.kind = 'post' AND e.model_id = ? ORDER BY t.text_id",
-            [society_id, embedding_model_id],
-        ).df()
-    embeddings = (
-        np.vstack(posts["vector"].to_list()).astype(np.float32)
-        if len(posts)
-        else np.zeros((0, 0), dtype=np.float32)
-    )
+        posts, embeddings = stored_vectors(conn, [society_id], embedding_model_id, kind="post")
     result = fit_topics(
         posts["text_id"].tolist(),
         posts["text"].tolist(),
         embeddings,
         posts["content_hash"].tolist(),
         seed=TOPIC_SEED,
+        strata=posts["day"].tolist(),
     )
     params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post"}
     with warehouse.writer() as conn, transaction(conn):
-        conn.execute(
-            "DELETE FROM topic_info WHERE model_id IN "
-            "(SELECT model_id FROM topic_models WHERE society_id = ?)",
-            [society_id],
-        )
-        conn.execute("DELETE FROM topic_assignments WHERE society_id = ?", [society_id])
-        upsert(
-            conn,
-            "topic_models",
-            pd.DataFrame(
-                [
-                    {
-                        "model_id": model_id,
-                        "society_id": society_id,
-                        "params_json": json.dumps(params, sort_keys=True, default=str),
-                        "created_at": datetime.now(timezone.utc),
-                    }
-                ]
-            ),
-        )
-        upsert(
-            conn,
-            "topic_assignments",
-            result.assignments.assign(society_id=society_id, model_id=model_id),
-        )
-        upsert(conn, "topic_info", result.info.assign(model_id=model_id))
-    n_topics = int((result.info["topic"] >= 0).sum()) if len(result.info) else 0
-    outlier_share = float((result.assignments["topic"] == -1).mean()) if len(result.assignments) else None
-    preview = result.info.sort_values("size", ascending=False).head(10)[["topic", "size", "label"]]
+        # Models of this society fitted before (another embedder, say) go; joint models stay.
+        for table in ("topic_info", "topic_assignments"):
+            conn.execute(
+                f"DELETE FROM {table} WHERE model_id IN (SELECT model_id FROM topic_models WHERE society_id = ?)",
+                [society_id],
+            )
+        conn.execute("DELETE FROM topic_models WHERE society_id = ?", [society_id])
+        for variant, assignments, info, variant_id in (
+            ("base", result.assignments, result.info, model_id),
+            ("outliers_reduced", result.reduced_assignments, result.reduced_info, f"{model_id}:outliers_reduced"),
+        ):
+            _write_topic_model(conn, variant_id, [society_id], "society", variant, params,
+                               assignments.assign(society_id=society_id), info)
+    return MaterializeResult(metadata=_topic_metadata(model_id, result, params))
+
+
+@asset(
+    pool=WAREHOUSE_POOL,
+    group_name="compare",
+    kinds={"duckdb", "bertopic"},
+    deps=[text_embeddings],
+)
+def joint_topic_assignments(
+    context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
+) -> MaterializeResult:
+    """One BERTopic model across every society (scope 'joint', ANALYTICS_SPEC §1.2), so their topic
+    shares compare on one vocabulary of topics: fitted on a sample balanced across societies (each
+    contributes equally, up to 20,000 distinct posts in all), every other post assigned with
+    `transform`. Societies without embeddings for the configured model are left out."""
+    embedding_model_id = embedder.get().model_id
+    model_id = f"bertopic:joint:{embedding_model_id}"
+    with warehouse.writer() as conn:
+        society_ids = [row[0] for row in conn.execute(
+            "SELECT DISTINCT society_id FROM text_embeddings WHERE model_id = ? ORDER BY society_id",
+            [embedding_model_id],
+        ).fetchall()]
+        posts, embeddings = stored_vectors(conn, society_ids, embedding_model_id, kind="post")
+    result = fit_topics(
+        (posts["society_id"] + "/" + posts["text_id"]).tolist(),
+        posts["text"].tolist(),
+        embeddings,
+        posts["content_hash"].tolist(),
+        seed=TOPIC_SEED,
+        strata=posts["society_id"].tolist(),
+        balanced=True,
+    )
+    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "societies": society_ids}
+    with warehouse.writer() as conn, transaction(conn):
+        for variant, assignments, info, variant_id in (
+            ("base", result.assignments, result.info, model_id),
+            ("outliers_reduced", result.reduced_assignments, result.reduced_info, f"{model_id}:outliers_reduced"),
+        ):
+            rows = assignments.assign(society_id=posts["society_id"].to_numpy(), text_id=posts["text_id"].to_numpy())
+            _write_topic_model(conn, variant_id, society_ids, "joint", variant, params, rows, info)
+    shares = (
+        result.assignments.assign(society_id=posts["society_id"].to_numpy())
+        .pipe(lambda a: pd.crosstab(a["society_id"], a["topic"], normalize="index"))
+        .round(3)
+    )
+    context.log.info(f"joint model over {len(society_ids)} societies: {result.params.get('n_topics')} topics")
     return MaterializeResult(
         metadata={
-            "dagster/row_count": MetadataValue.int(len(result.assignments)),
-            "topic_model_id": MetadataValue.text(model_id),
-            "n_topics": MetadataValue.int(n_topics),
-            "outlier_share": MetadataValue.float(outlier_share) if outlier_share is not None else MetadataValue.text("n/a"),
-            "params": MetadataValue.json(params),
-            "largest_topics": MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "none"),
+            **_topic_metadata(model_id, result, params),
+            "societies": MetadataValue.int(len(society_ids)),
+            "topic_share_by_society": MetadataValue.md(shares.to_markdown() if len(shares) else "none"),
         }
     )
 
 
-ENRICH_ASSETS = [text_embeddings, topic_assignments]
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="enrich",
+    kinds={"duckdb"},
+    deps=[text_embeddings],
+)
+def content_category(
+    context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
+) -> MaterializeResult:
+    """One of the nine content categories A-I (ANALYTICS_SPEC §1.3) per post, offline: nearest
+    prototypes of written exemplars in the stored embedding space, plus rules for spam and
+    unintelligible text. The `method` names the prototype version and the embedding model."""
+    society_id = context.partition_key
+    model = embedder.get()
+    with warehouse.writer() as conn:
+        posts, embeddings = stored_vectors(conn, [society_id], model.model_id, kind="post")
+    labels = label_categories(posts["text"].tolist(), embeddings, model)
+    rows = labels.assign(society_id=society_id, text_id=posts["text_id"].to_numpy())
+    with warehouse.writer() as conn, transaction(conn):
+        counts = upsert(conn, "content_category", rows)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(len(rows)),
+            "rows_inserted": MetadataValue.int(counts.inserted),
+            "methods": MetadataValue.text(", ".join(sorted(rows["method"].unique())) if len(rows) else "none"),
+            "category_shares": MetadataValue.md(_shares(rows["category"].map(CATEGORY_NAMES))),
+        }
+    )
+
+
+def _society_texts(warehouse: WarehouseResource, society_id: str) -> pd.DataFrame:
+    with warehouse.writer() as conn:
+        return conn.execute(
+            "SELECT text_id, kind, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
+        ).df()
+
+
+def _shares(values: pd.Series) -> str:
+    shares = values.fillna("NULL").value_counts(normalize=True).round(3).rename("share")
+    return shares.to_frame().to_markdown() if len(shares) else "none"
+
+
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="enrich",
+    kinds={"duckdb"},
+    deps=[text_embeddings],
+)
+def toxicity_labels(
+    context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
+) -> MaterializeResult:
+    """Five-level toxicity (0 Safe .. 4 Malicious, ANALYTICS_SPEC §2.1) of every post and comment,
+    offline: rules for what agents do (scams, credential requests, injections aimed at other
+    agents, obedience demands, anti-human calls), an abusive-language model (alt-profanity-check)
+    and a classifier over the stored embeddings trained on the shipped training set. The cues that
+    fired are kept by name in `scores_json`, never the matched text."""
+    society_id = context.partition_key
+    model = embedder.get()
+    with warehouse.writer() as conn:
+        texts, embeddings = stored_vectors(conn, [society_id], model.model_id)
+    labels = score_toxicity(texts["text"].tolist(), embeddings, model)
+    rows = labels.assign(society_id=society_id, text_id=texts["text_id"].to_numpy())
+    with warehouse.writer() as conn, transaction(conn):
+        counts = upsert(conn, "toxicity_labels", rows)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(len(rows)),
+            "rows_inserted": MetadataValue.int(counts.inserted),
+            "methods": MetadataValue.text(", ".join(sorted(rows["method"].unique())) if len(rows) else "none"),
+            "harmful_share": MetadataValue.float(float((rows["level"] >= 2).mean())) if len(rows) else MetadataValue.text("n/a"),
+            "level_shares": MetadataValue.md(_shares(rows["level"].map(dict(enumerate(LEVEL_NAMES))))),
+        }
+    )
+
+
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="enrich",
+    kinds={"duckdb"},
+    deps=INGEST_ASSETS,
+)
+def emotion_labels(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """Valence (VADER, -1..1) and one discrete emotion (NRC lexicon: anger, disgust, fear, joy,
+    sadness, surprise or neutral) per post and comment, offline; the language of every text goes
+    to `text_languages`, and texts in other languages get NULL (ANALYTICS_SPEC §1.1, §5.4)."""
+    society_id = context.partition_key
+    texts = _society_texts(warehouse, society_id)
+    languages = detect_languages(texts["text"].tolist())
+    labels = label_emotions(texts["text"].tolist(), languages)
+    rows = labels.assign(society_id=society_id, text_id=texts["text_id"].to_numpy())
+    language_rows = pd.DataFrame(
+        {"society_id": society_id, "text_id": texts["text_id"], "language": languages, "method": LANGUAGE_METHOD}
+    )
+    with warehouse.writer() as conn, transaction(conn):
+        counts = upsert(conn, "emotion_labels", rows)
+        upsert(conn, "text_languages", language_rows)
+    english = pd.Series(languages, dtype=object)
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(len(rows)),
+            "rows_inserted": MetadataValue.int(counts.inserted),
+            "method": MetadataValue.text(EMOTION_METHOD),
+            "non_english_share": MetadataValue.float(float((english.notna() & (english != "en")).mean()))
+            if len(english) else MetadataValue.text("n/a"),
+            "mean_valence": MetadataValue.float(float(rows["valence"].mean())) if rows["valence"].notna().any()
+            else MetadataValue.text("n/a"),
+            "emotion_shares": MetadataValue.md(_shares(rows["emotion"])),
+        }
+    )
+
+
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="enrich",
+    kinds={"duckdb", "openai"},
+    deps=INGEST_ASSETS,
+)
+def llm_judged_labels(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """The LLM-judged profile (DESIGN.md §5): category and toxicity level of every post from an
+    OpenAI-compatible endpoint (OBSERVATORY_JUDGE_BASE_URL, _MODEL, _API_KEY), cached on disk, the
+    judged text passed as inert data; rows go beside the offline ones under method `llm:<model>:...`.
+    Does nothing when no endpoint is configured (the default)."""
+    settings = judge_settings_from_env()
+    if settings is None:
+        context.log.info("no judge endpoint configured (OBSERVATORY_JUDGE_BASE_URL, OBSERVATORY_JUDGE_MODEL)")
+        return MaterializeResult(metadata={"configured": MetadataValue.bool(False)})
+    society_id = context.partition_key
+    with warehouse.writer() as conn:
+        posts = conn.execute(
+            "SELECT text_id, text FROM texts WHERE society_id = ? AND kind = 'post' ORDER BY text_id", [society_id]
+        ).df()
+    judged = judge_texts(posts["text"].tolist(), settings)  # the injection floor comes from the offline rules
+    judged = judged.assign(society_id=society_id, text_id=posts["text_id"].to_numpy())
+    labelled = judged[judged["level"].notna()]
+    scores = labelled.apply(
+        lambda row: json.dumps({"cue": row["cue"], "status": row["status"], "floor_applied": bool(row["floor_applied"])}),
+        axis=1,
+    ) if len(labelled) else pd.Series(dtype=str)
+    with warehouse.writer() as conn, transaction(conn):
+        upsert(conn, "toxicity_labels", labelled[["society_id", "text_id", "level", "method"]].assign(scores_json=scores))
+        upsert(conn, "content_category", judged[judged["category"].notna()][["society_id", "text_id", "category", "method"]])
+    status = judged["status"].value_counts().to_dict()
+    return MaterializeResult(
+        metadata={
+            "configured": MetadataValue.bool(True),
+            "method": MetadataValue.text(judge_method(settings)),
+            "dagster/row_count": MetadataValue.int(len(labelled)),
+            **{f"status_{name}": MetadataValue.int(int(count)) for name, count in status.items()},
+        }
+    )
+
+
+ENRICH_ASSETS = [text_embeddings, topic_assignments, content_category, toxicity_labels, emotion_labels, llm_judged_labels]
+COMPARE_ASSETS = [joint_topic_assignments]

@@ -19,6 +19,7 @@ def _settings(tmp_path) -> Settings:
         dumps_dir=tmp_path / "dumps",
         sim_dir=tmp_path / "sims",
         dagster_home=tmp_path / "dagster",
+        models_dir=tmp_path / "models",
         embedder="minilm",
         device=None,
     )

@@ -55,6 +55,7 @@ def materialized(tmp_path_factory, moltbook_data):
         dumps_dir=dumps,
         sim_dir=root / "sims",
         dagster_home=root / "dagster",
+        models_dir=root / "models",
         embedder="minilm",
         device=None,
     )
@@ -92,6 +93,12 @@ def test_every_stage_wrote_rows_for_every_society(materialized):
                (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS comments,
                (SELECT count(*) FROM text_embeddings e WHERE e.society_id = s.society_id) AS embeddings,
                (SELECT count(*) FROM topic_assignments t WHERE t.society_id = s.society_id) AS topics,
+               (SELECT count(DISTINCT t.model_id) FROM topic_assignments t WHERE t.society_id = s.society_id)
+                   AS topic_models,
+               (SELECT count(*) FROM content_category c WHERE c.society_id = s.society_id) AS categories,
+               (SELECT count(*) FROM toxicity_labels l WHERE l.society_id = s.society_id) AS toxicity,
+               (SELECT count(*) FROM emotion_labels l WHERE l.society_id = s.society_id) AS emotions,
+               (SELECT count(*) FROM text_languages l WHERE l.society_id = s.society_id) AS languages,
                (SELECT count(*) FROM threads_thread_stats t WHERE t.society_id = s.society_id) AS threads,
                (SELECT count(DISTINCT family) FROM society_metric m WHERE m.society_id = s.society_id) AS families
         FROM societies s ORDER BY s.society_id
@@ -108,7 +115,12 @@ def test_every_stage_wrote_rows_for_every_society(materialized):
     for society_id, row in per_society.iterrows():
         assert row["posts"] > 0 and row["comments"] > 0, society_id
         assert row["embeddings"] == row["posts"] + row["comments"], society_id  # every text, once
-        assert row["topics"] == row["posts"], society_id  # every post has a topic (maybe -1)
+        # Every post has a topic (maybe -1) in its own model, the joint one and their
+        # outlier-reduced variants.
+        assert row["topic_models"] == 4 and row["topics"] == 4 * row["posts"], society_id
+        assert row["categories"] == row["posts"], society_id
+        texts = row["posts"] + row["comments"]
+        assert row["toxicity"] == row["emotions"] == row["languages"] == texts, society_id
         assert row["families"] == 2, society_id  # threads and influence
     sim = per_society.loc[SIM_SOCIETY]
     assert sim["posts"] >= 100
