@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from assets.enrich.defs import topic_assignments
+from assets.enrich.defs import ENRICH_ASSETS, joint_topic_assignments
 from assets.metrics.defs import METRIC_ASSETS
 from assets.reports.html_report import render_society_report, write_report
 from pipelines.resources import ReportsResource, WarehouseResource
@@ -26,17 +26,32 @@ def load_report_inputs(conn: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFram
         ).df(),
         "topic_info": conn.execute(
             "SELECT m.society_id, i.model_id, i.topic, i.size, i.label, i.top_terms "
-            "FROM topic_info i JOIN topic_models m USING (model_id) ORDER BY m.society_id, i.size DESC"
+            "FROM topic_info i JOIN topic_models m USING (model_id) "
+            "WHERE m.scope = 'society' AND m.variant = 'base' ORDER BY m.society_id, i.size DESC"
+        ).df(),
+        # Posts per label of the offline labellers (LLM-judged rows, when present, are not mixed in).
+        "label_counts": conn.execute(
+            "SELECT society_id, 'category' AS field, category AS value, count(*) AS n FROM content_category "
+            "WHERE text_id LIKE 'post:%' AND method NOT LIKE 'llm:%' GROUP BY ALL "
+            "UNION ALL SELECT society_id, 'toxicity', CAST(level AS VARCHAR), count(*) FROM toxicity_labels "
+            "WHERE text_id LIKE 'post:%' AND method NOT LIKE 'llm:%' GROUP BY ALL "
+            "UNION ALL SELECT society_id, 'emotion', coalesce(emotion, 'not scored (language)'), count(*) "
+            "FROM emotion_labels WHERE text_id LIKE 'post:%' GROUP BY ALL"
         ).df(),
     }
 
 
-@asset(group_name="reports", kinds={"html", "plotly"}, deps=[*METRIC_ASSETS, topic_assignments])
+@asset(
+    group_name="reports",
+    kinds={"html", "plotly"},
+    deps=[*METRIC_ASSETS, *ENRICH_ASSETS, joint_topic_assignments],
+)
 def society_report(
     context: AssetExecutionContext, warehouse: WarehouseResource, reports: ReportsResource
 ) -> MaterializeResult:
     """A self-contained HTML report (Plotly bundled inline, opens offline) comparing every society
-    side by side: thread structure, attention concentration and topics. Agent text is escaped."""
+    side by side: thread structure, attention concentration, topics and the shares of content
+    categories, toxicity levels and emotions. Agent text is escaped."""
     with warehouse.reader() as conn:
         inputs = load_report_inputs(conn)
     html = render_society_report(
@@ -45,6 +60,7 @@ def society_report(
         inputs["thread_stats"],
         inputs["topic_info"],
         generated_at=datetime.now(timezone.utc),
+        label_counts=inputs["label_counts"],
     )
     path = write_report(html, reports.society_report_path)
     context.log.info(f"report written to {path}")

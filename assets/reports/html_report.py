@@ -303,6 +303,44 @@ def _topic_section(topic_info: pd.DataFrame | None, ids: list[str]) -> str:
     return f'<section><h2>Top topics</h2><div class="grid">{"".join(blocks)}</div></section>'
 
 
+# Display names of label values, per labelled field (ANALYTICS_SPEC §1.3, §2.1, §5.4).
+LABEL_FIELDS: dict[str, tuple[str, dict[str, str]]] = {
+    "category": ("Content category of posts", {
+        "A": "Identity", "B": "Technology", "C": "Socializing", "D": "Economics", "E": "Viewpoint",
+        "F": "Promotion", "G": "Politics", "H": "Spam", "I": "Others"}),
+    "toxicity": ("Toxicity level of posts", {
+        "0": "0 Safe", "1": "1 Edgy", "2": "2 Toxic", "3": "3 Manipulative", "4": "4 Malicious"}),
+    "emotion": ("Emotion of posts", {}),
+}
+
+
+def _label_section(label_counts: pd.DataFrame | None, ids: list[str]) -> str:
+    """One stacked bar per society and labelled field: the share of each label among its posts."""
+    if label_counts is None or label_counts.empty:
+        return ""
+    figures = []
+    for k, (field, (title, names)) in enumerate(LABEL_FIELDS.items()):
+        part = label_counts[label_counts["field"] == field]
+        if part.empty:
+            continue
+        shown = [sid for sid in ids if sid in set(part["society_id"])]
+        values = list(names) + sorted(set(part["value"].astype(str)) - set(names))
+        fig = go.Figure()
+        for value in values:
+            shares = []
+            for sid in shown:
+                rows = part[part["society_id"] == sid]
+                total = rows["n"].sum()
+                shares.append(float(rows.loc[rows["value"].astype(str) == value, "n"].sum() / total) if total else 0.0)
+            if any(shares):
+                fig.add_bar(y=[_pt(sid) for sid in shown], x=shares, name=_pt(names.get(value, value)), orientation="h",
+                            hovertemplate="%{y}: %{x:.1%}<extra>" + _pt(names.get(value, value)) + "</extra>")
+        fig.update_layout(barmode="stack", template="plotly_white", title_text=_pt(title), xaxis_tickformat=".0%",
+                          height=120 + 40 * len(shown), legend_traceorder="normal")
+        figures.append(_figure_html(fig, f"fig-labels-{k}"))
+    return "<section><h2>Labels</h2>" + "".join(figures) + "</section>" if figures else ""
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -312,12 +350,14 @@ def render_society_report(
     thread_stats: pd.DataFrame | None,
     topic_info: pd.DataFrame | None,
     generated_at: datetime | pd.Timestamp | str,
+    label_counts: pd.DataFrame | None = None,
 ) -> str:
     """One self-contained HTML document comparing the given societies side by side.
 
     `societies`: society_id plus any of kind, platform, preset, seed and `n_*` row counts.
     `metrics`: society_metric rows. `thread_stats`: threads_thread_stats rows with society_id.
     `topic_info`: topic_info rows with society_id (join topic_models), else grouped by model_id.
+    `label_counts`: society_id, field (category | toxicity | emotion), value, n: posts per label.
     """
     ids = _society_ids(societies, metrics)
     if not ids:
@@ -346,6 +386,7 @@ def render_society_report(
         + _comparison_table(metrics, ids)
         + chart_section
         + _topic_section(topic_info, ids)
+        + _label_section(label_counts, ids)
         + "</body></html>\n"
     )
 

@@ -65,7 +65,15 @@ def report() -> str:
             "top_terms": [["a"], ["x", "y"], ["crypto", "token"], ["<b>bold</b>", "<a href=x>link</a>"]],
         }
     )
-    return render_society_report(societies, metrics, thread_stats, topic_info, GENERATED)
+    label_counts = pd.DataFrame(
+        {
+            "society_id": ["moltbook", "moltbook", "moltbook", EVIL_SOCIETY, "moltbook", EVIL_SOCIETY],
+            "field": ["category", "category", "toxicity", "toxicity", "emotion", "emotion"],
+            "value": ["C", "E", "0", "4", "joy", EVIL],
+            "n": [3, 1, 10, 5, 7, 2],
+        }
+    )
+    return render_society_report(societies, metrics, thread_stats, topic_info, GENERATED, label_counts)
 
 
 def without_bundle(html: str) -> str:
@@ -177,3 +185,13 @@ def test_renders_its_charts_in_headless_chromium_without_any_request(report, tmp
     assert "Uncaught" not in console
     # The injected label stayed text: no script element carries it.
     assert "<script>alert(1)</script>" not in dom
+
+
+def test_label_shares_are_charted_per_society(report):
+    payloads = [json.loads(p) for p in figure_payloads(report)]
+    by_title = {p["layout"]["title"]["text"]: p for p in payloads if "title" in p["layout"]}
+    category = by_title["Content category of posts"]
+    assert {trace["name"]: trace["x"] for trace in category["data"]} == {"Socializing": [0.75], "Viewpoint": [0.25]}
+    toxicity = by_title["Toxicity level of posts"]
+    assert {trace["name"]: trace["x"] for trace in toxicity["data"]} == {"0 Safe": [1.0, 0.0], "4 Malicious": [0.0, 1.0]}
+    assert "<script>alert" not in without_bundle(report)
