@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 
-.PHONY: setup run test test-slow dev report bench bench-sim clean
+.PHONY: setup run test test-slow dev report bench bench-sim bench-enrich clean
 
 # The CPU install: constraints-cpu.txt pins torch to the local CPU build, never the CUDA wheels.
 $(BIN)/observatory: pyproject.toml constraints-cpu.txt
@@ -44,6 +44,11 @@ bench: setup
 # cores; `python -m pipelines.bench sim --presets P --sizes N` runs a part).
 bench-sim: setup
 	$(BIN)/python -m pipelines.bench sim --repeat 3
+
+# Texts/s and peak memory of each embedder, the cache rerun, BERTopic at 10k and 100k posts and
+# every offline scorer (about 40 minutes on 2 cores; `--only WORD` runs a part).
+bench-enrich: setup
+	$(BIN)/python -m pipelines.bench enrich --repeat 3
 
 clean:
 	rm -rf var

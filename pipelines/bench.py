@@ -1,4 +1,5 @@
-"""Benchmarks: the main job (`main`) and the built-in simulators (`sim`).
+"""Benchmarks: the main job (`main`), the built-in simulators (`sim`) and enrichment (`enrich`,
+in pipelines/bench_enrich.py).
 
 main: wall time and peak memory of `observatory run`, cold and warm. Cold is a fresh warehouse
 and Dagster home, so everything is ingested and embedded; warm is the same run again over the
@@ -120,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--steps", type=int, help="default: the preset's reference length, capped")
     sim.add_argument("--repeat", type=int, default=3)
     sim.add_argument("--seed", type=int, default=1)
+    enrich = commands.add_parser("enrich", help="embedders, the embedding cache, BERTopic and the offline scorers")
+    enrich.add_argument("--only", nargs="+", help="run the measurements whose label contains any of these words")
+    enrich.add_argument("--repeat", type=int, default=3)
     once = commands.add_parser("sim-once", help=argparse.SUPPRESS)
     for name in ("preset", "n_agents", "n_steps", "seed"):
         once.add_argument(name)
@@ -130,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators import PRESETS
 
         bench_simulators(args.presets or list(PRESETS), args.sizes, args.steps, args.repeat, args.seed)
+    elif args.command == "enrich":
+        from pipelines.bench_enrich import bench_enrich
+
+        bench_enrich(args.only, args.repeat)
     else:
         print(json.dumps(simulate_once(args.preset, int(args.n_agents), int(args.n_steps), int(args.seed))))
     return 0
