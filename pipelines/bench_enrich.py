@@ -61,12 +61,15 @@ def real_corpus() -> pd.DataFrame:
 
 
 def texts_of(corpus: str, n: int, kind: str | None = None) -> pd.DataFrame:
+    """`n` texts of the corpus: a seeded random sample of all its texts (posts and comments mixed
+    as in the society), or the first `n` of one `kind` (posts in creation order, for topics)."""
     frame = sim_corpus() if corpus == "sim" else real_corpus()
     if kind is not None:
         frame = frame[frame["kind"] == kind]
     if len(frame) < n:
         raise SystemExit(f"corpus {corpus} has only {len(frame)} texts{' of kind ' + kind if kind else ''}")
-    return frame.head(n).reset_index(drop=True)
+    picked = frame.head(n) if kind is not None else frame.sample(n, random_state=0)
+    return picked.reset_index(drop=True)
 
 
 def _embedder(name: str) -> Any:

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -196,11 +197,18 @@ class StaticEmbedder:
     Tens of thousands of texts per second on a CPU, for the fast-CPU profile. The distilled
     model is cached under `models_dir` in a folder named after `model_id`, which carries the
     model2vec version: a new version distils (and embeds) afresh instead of mixing vectors.
+
+    A static vector is the mean of the text's token vectors (its first 512 word pieces, unknown
+    pieces dropped), as model2vec computes it. Tokenizing dominates that cost, and BERT's
+    tokenizer never joins anything across whitespace, so each whitespace-separated chunk is
+    tokenized once and remembered: agent texts repeat the same words endlessly. The mean is
+    one sparse (texts x vocabulary) product, in float32.
     """
 
     dimension: int = STATIC_DIMENSION
+    MAX_CACHED_CHUNKS = 1_000_000  # about 100 MB; the memo starts afresh beyond it
 
-    def __init__(self, models_dir: str | Path, device: str | None = None, batch_size: int = 1024) -> None:
+    def __init__(self, models_dir: str | Path, device: str | None = None, batch_size: int = 20_000) -> None:
         from importlib.metadata import version
 
         del device  # static vectors are table look-ups: the CPU is the right place
@@ -208,6 +216,8 @@ class StaticEmbedder:
         self.batch_size = batch_size
         self.model_id = f"m2v-{version('model2vec')}-all-MiniLM-L6-v2-{STATIC_DIMENSION}d"
         self._model: Any = None
+        self._table: np.ndarray | None = None
+        self._chunk_ids: dict[str, tuple[int, ...]] = {}
 
     @property
     def model_path(self) -> Path:
@@ -221,13 +231,36 @@ class StaticEmbedder:
             if not (self.model_path / "model.safetensors").exists():
                 _distil_static_model(self.model_path)
             self._model = StaticModel.from_pretrained(self.model_path, force_download=False)
+            self._table = np.asarray(self._model.embedding, dtype=np.float32)  # stored as float16
         return self._model
 
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's word-piece ids, truncated to the model's length (unknown pieces kept)."""
+        model = self.model
+        chunked = [text.split() for text in texts]
+        if len(self._chunk_ids) > self.MAX_CACHED_CHUNKS:
+            self._chunk_ids.clear()
+        new = list({chunk for chunks in chunked for chunk in chunks if chunk not in self._chunk_ids})
+        for chunk, encoding in zip(new, model.tokenizer.encode_batch_fast(new, add_special_tokens=False)):
+            self._chunk_ids[chunk] = tuple(encoding.ids)
+        return [list(chain.from_iterable(self._chunk_ids[c] for c in chunks))[: model.max_length] for chunks in chunked]
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) == 0:
-            return np.empty((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(_clipped(texts), batch_size=self.batch_size, use_multiprocessing=False)
-        return l2_normalise(vectors)  # model2vec gives float16
+        from scipy.sparse import csr_matrix
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        clipped = _clipped(texts)
+        for start in range(0, len(clipped), self.batch_size):
+            ids = self._token_ids(clipped[start : start + self.batch_size])
+            lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+            known = (flat != self.model.unk_token_id).astype(np.float32)  # model2vec drops unknown pieces
+            counts = csr_matrix(
+                (known, flat, np.concatenate([[0], np.cumsum(lengths)])), shape=(len(ids), len(self._table))
+            )
+            sums = np.asarray(counts @ self._table)
+            out[start : start + len(ids)] = sums / np.maximum(np.asarray(counts.sum(axis=1)), 1.0)
+        return l2_normalise(out)
 
 
 def _minilm(device: str | None, models_dir: Path, **options: Any) -> Embedder:

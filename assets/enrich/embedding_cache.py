@@ -27,7 +27,6 @@ __all__ = [
     "hash_texts",
     "hashes_to_embed",
     "embed_with_cache",
-    "rows_missing",
     "vectors_by_hash",
     "store_embeddings",
     "stored_vectors",
@@ -122,15 +121,6 @@ def embed_with_cache(
 EMBED_CHUNK_ROWS = 10_000  # texts embedded and written per transaction: bounds memory, keeps progress
 
 
-def rows_missing(hashed: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """Texts with no stored row for this model, or whose stored row has another content hash
-    (an edited post): a rerun over unchanged texts finds nothing to do."""
-    if stored.empty:
-        return hashed
-    current = hashed.merge(stored, on=["text_id", "content_hash"], how="left", indicator=True)
-    return hashed[(current["_merge"] == "left_only").to_numpy()].reset_index(drop=True)
-
-
 def vectors_by_hash(conn: duckdb.DuckDBPyConnection, hashes: Collection[str], model_id: str) -> dict[str, np.ndarray]:
     """Vectors already stored for `model_id` (in any society), read through Arrow into one matrix."""
     if not hashes:
@@ -173,16 +163,18 @@ def store_embeddings(
     warehouse for writing (one writer at a time).
     """
     with writer() as conn:
+        # DuckDB's sha256 of the UTF-8 text equals content_hash(), so the comparison with what is
+        # stored runs in SQL: a rerun over unchanged texts brings back no row at all.
+        n_texts = conn.execute("SELECT count(*) FROM texts WHERE society_id = ?", [society_id]).fetchone()[0]
         texts = conn.execute(
-            "SELECT text_id, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
+            "SELECT t.text_id, t.text FROM texts t LEFT JOIN text_embeddings e "
+            "ON e.society_id = t.society_id AND e.text_id = t.text_id AND e.model_id = ? "
+            "AND e.content_hash = sha256(t.text) "
+            "WHERE t.society_id = ? AND e.text_id IS NULL ORDER BY t.text_id",
+            [embedder.model_id, society_id],
         ).df()
-        stored = conn.execute(
-            "SELECT text_id, content_hash FROM text_embeddings WHERE society_id = ? AND model_id = ?",
-            [society_id, embedder.model_id],
-        ).df()
-    hashed = hash_texts(texts)
-    missing = rows_missing(hashed, stored)
-    totals = {"n_texts": len(hashed), "n_already_stored": len(hashed) - len(missing), "n_written": 0,
+    missing = hash_texts(texts)
+    totals = {"n_texts": int(n_texts), "n_already_stored": int(n_texts) - len(missing), "n_written": 0,
               "n_embedded": 0, "n_cached": 0}
     for start in range(0, len(missing), chunk_rows):
         chunk = missing.iloc[start : start + chunk_rows]

@@ -109,3 +109,19 @@ def test_static_model_is_reused_from_disk(static_embedder: StaticEmbedder) -> No
     assert again.model_id == static_embedder.model_id
     with network_refused():
         np.testing.assert_array_equal(again.embed(["a reused model"]), static_embedder.embed(["a reused model"]))
+
+
+def test_static_vectors_are_model2vec_means_computed_per_chunk(static_embedder: StaticEmbedder) -> None:
+    """The chunk memo and the sparse mean give model2vec's own vectors (which it averages in
+    float16, hence the tolerance); text with only unknown pieces is a zero row, as there."""
+    texts = [
+        "Agents shipped a memory plugin today, and the tests pass!",
+        "Über-naïve café owners 😀 use 中文 and ASCII; tabs\tand\nnewlines too.",
+        "🦞🦞🦞",
+        "word " * 700,  # longer than 512 pieces: truncated the same way
+    ]
+    ours = static_embedder.embed(texts)
+    theirs = static_embedder.model.encode(texts, use_multiprocessing=False).astype(np.float32)
+    np.testing.assert_allclose(ours[[0, 1, 3]], l2_normalise(theirs[[0, 1, 3]]), atol=2e-3)
+    assert np.all(ours[2] == 0) and np.all(theirs[2] == 0)
+    np.testing.assert_array_equal(static_embedder.embed(texts[:2]), ours[:2])  # memo warm: same vectors

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from assets.enrich.embedders import MiniLMEmbedder, content_hash
-from assets.enrich.embedding_cache import rows_missing, store_embeddings, vectors_by_hash
+from assets.enrich.embedding_cache import store_embeddings, vectors_by_hash
 from warehouse.writer import open_writer, transaction, upsert
 
 
@@ -86,8 +86,9 @@ def test_edited_text_is_reembedded_and_other_societies_reuse_vectors(
     np.testing.assert_allclose(cached[content_hash("first text\n\nbody")], minilm.embed(["first text\n\nbody"])[0], atol=1e-6)
 
 
-def test_rows_missing_compares_text_id_and_hash() -> None:
-    hashed = pd.DataFrame({"text_id": ["a", "b", "c"], "text": ["x", "y", "z"], "content_hash": ["h1", "h2", "h3"]})
-    stored = pd.DataFrame({"text_id": ["a", "b"], "content_hash": ["h1", "old"]})
-    assert rows_missing(hashed, stored)["text_id"].tolist() == ["b", "c"]
-    assert rows_missing(hashed, stored.iloc[:0])["text_id"].tolist() == ["a", "b", "c"]
+def test_stored_hash_comparison_holds_for_any_unicode(warehouse_path: Path, minilm: MiniLMEmbedder) -> None:
+    """The rerun check hashes in SQL; it must agree with content_hash() on every script and emoji."""
+    add_posts(warehouse_path, "s1", {"u": "héllo 中文 🦞 \u200b", "v": "Ünïcödé \U0001f600 مرحبا"})
+    first = store_embeddings(writer_for(warehouse_path), "s1", minilm)
+    second = store_embeddings(writer_for(warehouse_path), "s1", minilm)
+    assert (first["n_written"], second["n_written"], second["n_already_stored"]) == (2, 0, 2)
