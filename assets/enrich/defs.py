@@ -7,14 +7,14 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
 from assets.enrich.categories import CATEGORY_NAMES, label_categories
 from assets.enrich.embedding_cache import store_embeddings, stored_vectors
 from assets.enrich.emotion import EMOTION_METHOD, label_emotions
 from assets.enrich.language import LANGUAGE_METHOD, detect_languages
 from assets.enrich.llm_judge import judge_method, judge_settings_from_env, judge_texts
-from assets.enrich.topics import TopicResult, fit_topics
+from assets.enrich.topics import CLUSTER_SELECTION, FIT_SAMPLE_SIZE, TopicResult, fit_topics
 from assets.enrich.toxicity import LEVEL_NAMES, score_toxicity
 from assets.ingest.defs import INGEST_ASSETS
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
@@ -55,6 +55,14 @@ def text_embeddings(
             **{key: MetadataValue.int(value) for key, value in counts.items()},
         }
     )
+
+
+class TopicConfig(Config):
+    """Run config of the topic assets: HDBSCAN's cluster selection ("leaf", or the spec's "eom")
+    and how many distinct posts the model is fitted on before `transform` assigns the rest."""
+
+    cluster_selection: str = CLUSTER_SELECTION
+    fit_sample_size: int = FIT_SAMPLE_SIZE
 
 
 def _write_topic_model(
@@ -114,7 +122,7 @@ def _topic_metadata(model_id: str, result: TopicResult, params: dict[str, Any]) 
     deps=[text_embeddings],
 )
 def topic_assignments(
-    context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
+    context: AssetExecutionContext, config: TopicConfig, warehouse: WarehouseResource, embedder: EmbedderResource
 ) -> MaterializeResult:
     """BERTopic topics of the society's posts (`topic_models`, `topic_assignments`, `topic_info`),
     over the stored embeddings with UMAP + HDBSCAN (cuML when importable), seeded. Exact duplicates
@@ -133,6 +141,8 @@ def topic_assignments(
         posts["content_hash"].tolist(),
         seed=TOPIC_SEED,
         strata=posts["day"].tolist(),
+        fit_sample_size=config.fit_sample_size,
+        cluster_selection=config.cluster_selection,  # type: ignore[arg-type]  # checked in fit_topics
     )
     params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post"}
     with warehouse.writer() as conn, transaction(conn):
@@ -159,7 +169,7 @@ def topic_assignments(
     deps=[text_embeddings],
 )
 def joint_topic_assignments(
-    context: AssetExecutionContext, warehouse: WarehouseResource, embedder: EmbedderResource
+    context: AssetExecutionContext, config: TopicConfig, warehouse: WarehouseResource, embedder: EmbedderResource
 ) -> MaterializeResult:
     """One BERTopic model across every society (scope 'joint', ANALYTICS_SPEC §1.2), so their topic
     shares compare on one vocabulary of topics: fitted on a sample balanced across societies (each
@@ -181,6 +191,8 @@ def joint_topic_assignments(
         seed=TOPIC_SEED,
         strata=posts["society_id"].tolist(),
         balanced=True,
+        fit_sample_size=config.fit_sample_size,
+        cluster_selection=config.cluster_selection,  # type: ignore[arg-type]  # checked in fit_topics
     )
     params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "societies": society_ids}
     with warehouse.writer() as conn, transaction(conn):

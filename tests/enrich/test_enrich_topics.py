@@ -30,10 +30,13 @@ def test_finds_the_planted_themes(fitted, themed: dict) -> None:
     assert a["text_id"].tolist() == themed["text_ids"]
     assert fitted.params["n_topics"] >= 2 and fitted.params["skipped_reason"] is None
     clustered = a.assign(theme=themed["themes"]).query("topic >= 0")
-    assert len(clustered) >= 0.8 * len(a)
+    assert len(clustered) >= 0.6 * len(a)  # leaf selection leaves the loosest points as outliers
     purity = clustered.groupby("topic")["theme"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
     assert (purity >= 0.9).all(), purity
     assert clustered["theme"].nunique() == 3  # every theme has a topic
+    reduced = fitted.reduced_assignments.assign(theme=themed["themes"])
+    purity = reduced.groupby("topic")["theme"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
+    assert (purity >= 0.9).all(), purity  # outliers join a topic of their own theme
 
 
 def test_duplicates_share_a_topic_and_sizes_count_every_copy(fitted, themed: dict) -> None:
@@ -108,7 +111,10 @@ def test_cpu_components_follow_the_spec() -> None:
     )
     assert make_reducer(7, n_docs=8, backend="cpu").n_neighbors == 7
     clusterer = make_clusterer(500, backend="cpu")
-    assert (clusterer.min_cluster_size, clusterer.min_samples, clusterer.cluster_selection_method) == (10, 10, "eom")
+    assert (clusterer.min_cluster_size, clusterer.min_samples, clusterer.cluster_selection_method) == (10, 10, "leaf")
+    assert make_clusterer(500, backend="cpu", cluster_selection="eom").cluster_selection_method == "eom"
+    with pytest.raises(ValueError, match="cluster_selection"):
+        hdbscan_params(500, "dbscan")  # type: ignore[arg-type]
     assert clusterer.prediction_data is True
     assert [hdbscan_params(n)["min_cluster_size"] for n in (1999, 2000, 100_000)] == [10, 20, 50]
 
