@@ -14,7 +14,7 @@ from assets.enrich.embedding_cache import store_embeddings, stored_vectors
 from assets.enrich.emotion import EMOTION_METHOD, label_emotions
 from assets.enrich.language import LANGUAGE_METHOD, detect_languages
 from assets.enrich.llm_judge import judge_method, judge_settings_from_env, judge_texts
-from assets.enrich.topics import CLUSTER_SELECTION, FIT_SAMPLE_SIZE, TopicResult, fit_topics
+from assets.enrich.topics import CLUSTER_SELECTION, FIT_SAMPLE_SIZE, TopicResult, fit_topics, input_fingerprint
 from assets.enrich.toxicity import LEVEL_NAMES, score_toxicity
 from assets.ingest.defs import INGEST_ASSETS
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
@@ -100,6 +100,30 @@ def _write_topic_model(
     upsert(conn, "topic_info", info.assign(model_id=model_id))
 
 
+def _fingerprint(posts: pd.DataFrame, embedding_model_id: str, config: TopicConfig) -> str:
+    settings = {"embedding_model_id": embedding_model_id, "seed": TOPIC_SEED, **config.model_dump()}
+    return input_fingerprint(posts["text_id"].tolist(), posts["content_hash"].tolist(), settings)
+
+
+def _stored_fingerprint(conn: duckdb.DuckDBPyConnection, model_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT json_extract_string(params_json, '$.input_fingerprint') FROM topic_models WHERE model_id = ?",
+        [model_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _unchanged(model_id: str, n_posts: int) -> MaterializeResult:
+    """Same posts, same settings: the stored model stands (a refit costs minutes on large societies)."""
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(n_posts),
+            "topic_model_id": MetadataValue.text(model_id),
+            "refitted": MetadataValue.bool(False),
+        }
+    )
+
+
 def _topic_metadata(model_id: str, result: TopicResult, params: dict[str, Any]) -> dict[str, Any]:
     n_topics = int((result.info["topic"] >= 0).sum()) if len(result.info) else 0
     outlier_share = float((result.assignments["topic"] == -1).mean()) if len(result.assignments) else None
@@ -107,6 +131,7 @@ def _topic_metadata(model_id: str, result: TopicResult, params: dict[str, Any]) 
     return {
         "dagster/row_count": MetadataValue.int(len(result.assignments)),
         "topic_model_id": MetadataValue.text(model_id),
+        "refitted": MetadataValue.bool(True),
         "n_topics": MetadataValue.int(n_topics),
         "outlier_share": MetadataValue.float(outlier_share) if outlier_share is not None else MetadataValue.text("n/a"),
         "params": MetadataValue.json(params),
@@ -134,6 +159,9 @@ def topic_assignments(
     model_id = topic_model_id(society_id, embedding_model_id)
     with warehouse.writer() as conn:
         posts, embeddings = stored_vectors(conn, [society_id], embedding_model_id, kind="post")
+        fingerprint = _fingerprint(posts, embedding_model_id, config)
+        if _stored_fingerprint(conn, model_id) == fingerprint:
+            return _unchanged(model_id, len(posts))
     result = fit_topics(
         posts["text_id"].tolist(),
         posts["text"].tolist(),
@@ -144,7 +172,7 @@ def topic_assignments(
         fit_sample_size=config.fit_sample_size,
         cluster_selection=config.cluster_selection,  # type: ignore[arg-type]  # checked in fit_topics
     )
-    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post"}
+    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "input_fingerprint": fingerprint}
     with warehouse.writer() as conn, transaction(conn):
         # Models of this society fitted before (another embedder, say) go; joint models stay.
         for table in ("topic_info", "topic_assignments"):
@@ -183,6 +211,10 @@ def joint_topic_assignments(
             [embedding_model_id],
         ).fetchall()]
         posts, embeddings = stored_vectors(conn, society_ids, embedding_model_id, kind="post")
+        ids = (posts["society_id"] + "/" + posts["text_id"]).rename("text_id")
+        fingerprint = _fingerprint(posts.assign(text_id=ids), embedding_model_id, config)
+        if _stored_fingerprint(conn, model_id) == fingerprint:
+            return _unchanged(model_id, len(posts))
     result = fit_topics(
         (posts["society_id"] + "/" + posts["text_id"]).tolist(),
         posts["text"].tolist(),
@@ -194,7 +226,8 @@ def joint_topic_assignments(
         fit_sample_size=config.fit_sample_size,
         cluster_selection=config.cluster_selection,  # type: ignore[arg-type]  # checked in fit_topics
     )
-    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "societies": society_ids}
+    params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "societies": society_ids,
+              "input_fingerprint": fingerprint}
     with warehouse.writer() as conn, transaction(conn):
         for variant, assignments, info, variant_id in (
             ("base", result.assignments, result.info, model_id),

@@ -17,6 +17,8 @@ documents to fix the vocabulary first, and BERTopic gets that fixed vocabulary.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -36,6 +38,7 @@ __all__ = [
     "make_vectorizer",
     "fit_topics",
     "readable_label",
+    "input_fingerprint",
     "reduce_outliers",
     "stratified_sample",
     "MIN_UNIQUE_DOCS",
@@ -258,6 +261,15 @@ def reduce_outliers(topics: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
     reduced = topics.copy()
     reduced[outliers] = labels[np.argmax(embeddings[outliers] @ centroids.T, axis=1)]
     return reduced
+
+
+def input_fingerprint(text_ids: Sequence[str], content_hashes: Sequence[str], settings: dict[str, Any]) -> str:
+    """sha256 over the settings and the sorted (text id, content hash) pairs: equal fingerprints
+    mean a refit would see exactly the same documents with exactly the same settings."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for text_id, content_hash in sorted(zip(text_ids, content_hashes)):
+        digest.update(f"\n{text_id}\t{content_hash}".encode())
+    return digest.hexdigest()
 
 
 def _frame(text_ids: Sequence[str], topics: np.ndarray, probs: np.ndarray) -> pd.DataFrame:

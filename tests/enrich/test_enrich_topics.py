@@ -10,6 +10,7 @@ from assets.enrich.embedders import content_hash
 from assets.enrich.topics import (
     fit_topics,
     hdbscan_params,
+    input_fingerprint,
     readable_label,
     reduce_outliers,
     stratified_sample,
@@ -183,3 +184,12 @@ def test_reduce_outliers_picks_the_nearest_centroid() -> None:
     topics = np.array([0, 0, 1, 1, -1, -1])
     np.testing.assert_array_equal(reduce_outliers(topics, vectors), [0, 0, 1, 1, 0, 1])
     np.testing.assert_array_equal(reduce_outliers(np.array([-1, -1]), vectors[:2]), [-1, -1])
+
+
+def test_input_fingerprint_sees_documents_and_settings_not_order() -> None:
+    ids, hashes, settings = ["post:a", "post:b"], ["h1", "h2"], {"cluster_selection": "leaf", "seed": 42}
+    base = input_fingerprint(ids, hashes, settings)
+    assert input_fingerprint(ids[::-1], hashes[::-1], settings) == base
+    assert input_fingerprint(ids, ["h1", "h2-edited"], settings) != base
+    assert input_fingerprint(ids + ["post:c"], hashes + ["h3"], settings) != base
+    assert input_fingerprint(ids, hashes, {**settings, "cluster_selection": "eom"}) != base

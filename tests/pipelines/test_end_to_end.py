@@ -32,7 +32,7 @@ EXPECTED_API_COMMENTS = 8
 EXPECTED_API_QUARANTINED = 2
 
 
-def _table_counts(path: Path) -> dict[str, int]:
+def _table_counts(path: Path) -> dict[str, object]:
     with open_reader(path) as conn:
         tables = [
             r[0]
@@ -40,7 +40,12 @@ def _table_counts(path: Path) -> dict[str, int]:
                 "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
             ).fetchall()
         ]
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in sorted(tables)}
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in sorted(tables)}
+        # When a topic model was fitted: unchanged posts must not be refitted on the second run.
+        counts["topic_models_fitted_at"] = conn.execute(
+            "SELECT list(created_at ORDER BY model_id) FROM topic_models"
+        ).fetchone()[0]
+        return counts
 
 
 @pytest.fixture(scope="module")
