@@ -65,6 +65,25 @@ class TopicConfig(Config):
     fit_sample_size: int = FIT_SAMPLE_SIZE
 
 
+def _write_topic_models(
+    conn: duckdb.DuckDBPyConnection,
+    model_id: str,
+    society_ids: list[str],
+    scope: str,
+    params: dict[str, Any],
+    result: TopicResult,
+    rows_of: pd.DataFrame,
+) -> None:
+    """Replace the rows of a fit's two models, the base one (`model_id`) and its outlier-reduced
+    variant (`<model_id>:outliers_reduced`). `rows_of` gives society_id and text_id per assignment."""
+    for variant, assignments, info, variant_id in (
+        ("base", result.assignments, result.info, model_id),
+        ("outliers_reduced", result.reduced_assignments, result.reduced_info, f"{model_id}:outliers_reduced"),
+    ):
+        rows = assignments.assign(society_id=rows_of["society_id"].to_numpy(), text_id=rows_of["text_id"].to_numpy())
+        _write_topic_model(conn, variant_id, society_ids, scope, variant, params, rows, info)
+
+
 def _write_topic_model(
     conn: duckdb.DuckDBPyConnection,
     model_id: str,
@@ -181,12 +200,7 @@ def topic_assignments(
                 [society_id],
             )
         conn.execute("DELETE FROM topic_models WHERE society_id = ?", [society_id])
-        for variant, assignments, info, variant_id in (
-            ("base", result.assignments, result.info, model_id),
-            ("outliers_reduced", result.reduced_assignments, result.reduced_info, f"{model_id}:outliers_reduced"),
-        ):
-            _write_topic_model(conn, variant_id, [society_id], "society", variant, params,
-                               assignments.assign(society_id=society_id), info)
+        _write_topic_models(conn, model_id, [society_id], "society", params, result, posts)
     return MaterializeResult(metadata=_topic_metadata(model_id, result, params))
 
 
@@ -211,12 +225,12 @@ def joint_topic_assignments(
             [embedding_model_id],
         ).fetchall()]
         posts, embeddings = stored_vectors(conn, society_ids, embedding_model_id, kind="post")
-        ids = (posts["society_id"] + "/" + posts["text_id"]).rename("text_id")
-        fingerprint = _fingerprint(posts.assign(text_id=ids), embedding_model_id, config)
+        joint_ids = posts["society_id"] + "/" + posts["text_id"]  # text ids are unique per society only
+        fingerprint = _fingerprint(posts.assign(text_id=joint_ids), embedding_model_id, config)
         if _stored_fingerprint(conn, model_id) == fingerprint:
             return _unchanged(model_id, len(posts))
     result = fit_topics(
-        (posts["society_id"] + "/" + posts["text_id"]).tolist(),
+        joint_ids.tolist(),
         posts["text"].tolist(),
         embeddings,
         posts["content_hash"].tolist(),
@@ -229,12 +243,7 @@ def joint_topic_assignments(
     params = {**result.params, "embedding_model_id": embedding_model_id, "unit": "post", "societies": society_ids,
               "input_fingerprint": fingerprint}
     with warehouse.writer() as conn, transaction(conn):
-        for variant, assignments, info, variant_id in (
-            ("base", result.assignments, result.info, model_id),
-            ("outliers_reduced", result.reduced_assignments, result.reduced_info, f"{model_id}:outliers_reduced"),
-        ):
-            rows = assignments.assign(society_id=posts["society_id"].to_numpy(), text_id=posts["text_id"].to_numpy())
-            _write_topic_model(conn, variant_id, society_ids, "joint", variant, params, rows, info)
+        _write_topic_models(conn, model_id, society_ids, "joint", params, result, posts)
     shares = (
         result.assignments.assign(society_id=posts["society_id"].to_numpy())
         .pipe(lambda a: pd.crosstab(a["society_id"], a["topic"], normalize="index"))
@@ -281,10 +290,12 @@ def content_category(
     )
 
 
-def _society_texts(warehouse: WarehouseResource, society_id: str) -> pd.DataFrame:
+def _society_texts(warehouse: WarehouseResource, society_id: str, kind: str | None = None) -> pd.DataFrame:
+    """text_id and text of the society's texts (of one `kind` when given), in text_id order."""
     with warehouse.writer() as conn:
         return conn.execute(
-            "SELECT text_id, kind, text FROM texts WHERE society_id = ? ORDER BY text_id", [society_id]
+            "SELECT text_id, text FROM texts WHERE society_id = ? AND (? IS NULL OR kind = ?) ORDER BY text_id",
+            [society_id, kind, kind],
         ).df()
 
 
@@ -381,10 +392,7 @@ def llm_judged_labels(context: AssetExecutionContext, warehouse: WarehouseResour
         context.log.info("no judge endpoint configured (OBSERVATORY_JUDGE_BASE_URL, OBSERVATORY_JUDGE_MODEL)")
         return MaterializeResult(metadata={"configured": MetadataValue.bool(False)})
     society_id = context.partition_key
-    with warehouse.writer() as conn:
-        posts = conn.execute(
-            "SELECT text_id, text FROM texts WHERE society_id = ? AND kind = 'post' ORDER BY text_id", [society_id]
-        ).df()
+    posts = _society_texts(warehouse, society_id, kind="post")
     judged = judge_texts(posts["text"].tolist(), settings)  # the injection floor comes from the offline rules
     judged = judged.assign(society_id=society_id, text_id=posts["text_id"].to_numpy())
     labelled = judged[judged["level"].notna()]

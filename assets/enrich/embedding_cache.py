@@ -125,20 +125,28 @@ def vectors_by_hash(conn: duckdb.DuckDBPyConnection, hashes: Collection[str], mo
     """Vectors already stored for `model_id` (in any society), read through Arrow into one matrix."""
     if not hashes:
         return {}
-    conn.register("_wanted_hashes", pa.table({"content_hash": pa.array(list(hashes), pa.string())}))
-    try:
-        result = conn.execute(
-            "SELECT e.content_hash, any_value(e.vector) AS vector FROM text_embeddings e "
-            "JOIN _wanted_hashes w USING (content_hash) WHERE e.model_id = ? GROUP BY e.content_hash",
-            [model_id],
-        ).arrow()
-        # The result streams lazily: read it all while the registered hashes still exist.
-        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
-    finally:
-        conn.unregister("_wanted_hashes")
-    if table.num_rows == 0:
-        return {}
+    table = _query_with_table(
+        conn,
+        "_wanted_hashes",
+        pa.table({"content_hash": pa.array(list(hashes), pa.string())}),
+        "SELECT e.content_hash, any_value(e.vector) AS vector FROM text_embeddings e "
+        "JOIN _wanted_hashes w USING (content_hash) WHERE e.model_id = ? GROUP BY e.content_hash",
+        [model_id],
+    )
     return dict(zip(table.column("content_hash").to_pylist(), _matrix(table)))
+
+
+def _query_with_table(
+    conn: duckdb.DuckDBPyConnection, name: str, rows: pa.Table, sql: str, params: list[object]
+) -> pa.Table:
+    """Run `sql` with `rows` registered as view `name`, read whole: the Arrow result streams
+    lazily, so it must be read while the registered view still exists."""
+    conn.register(name, rows)
+    try:
+        result = conn.execute(sql, params).arrow()
+        return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    finally:
+        conn.unregister(name)
 
 
 def _matrix(table: pa.Table) -> np.ndarray:
@@ -195,17 +203,15 @@ def stored_vectors(
     """The texts of `society_ids` that have a vector for `model_id` (optionally one `kind`) and
     those vectors as one float32 matrix, row-aligned: society_id, text_id, kind, text,
     content_hash, day (UTC date of created_at)."""
-    conn.register("_societies", pa.table({"society_id": pa.array(list(society_ids), pa.string())}))
-    try:
-        result = conn.execute(
-            "SELECT t.society_id, t.text_id, t.kind, t.text, e.content_hash, "
-            "CAST(date_trunc('day', t.created_at AT TIME ZONE 'UTC') AS DATE) AS day, e.vector "
-            "FROM texts t JOIN _societies s USING (society_id) "
-            "JOIN text_embeddings e ON e.society_id = t.society_id AND e.text_id = t.text_id "
-            "WHERE e.model_id = ? AND (? IS NULL OR t.kind = ?) ORDER BY t.society_id, t.text_id",
-            [model_id, kind, kind],
-        ).arrow()
-        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
-    finally:
-        conn.unregister("_societies")
+    table = _query_with_table(
+        conn,
+        "_societies",
+        pa.table({"society_id": pa.array(list(society_ids), pa.string())}),
+        "SELECT t.society_id, t.text_id, t.kind, t.text, e.content_hash, "
+        "CAST(date_trunc('day', t.created_at AT TIME ZONE 'UTC') AS DATE) AS day, e.vector "
+        "FROM texts t JOIN _societies s USING (society_id) "
+        "JOIN text_embeddings e ON e.society_id = t.society_id AND e.text_id = t.text_id "
+        "WHERE e.model_id = ? AND (? IS NULL OR t.kind = ?) ORDER BY t.society_id, t.text_id",
+        [model_id, kind, kind],
+    )
     return table.drop_columns(["vector"]).to_pandas(), _matrix(table)

@@ -330,10 +330,12 @@ def fit_topics(
     hashes = pd.Series(list(content_hashes))
     unique_idx = np.flatnonzero(~hashes.duplicated().to_numpy())
     n_unique = len(unique_idx)
-    sample = unique_idx[
-        stratified_sample([strata[i] for i in unique_idx] if strata is not None else [None] * n_unique,
-                          fit_sample_size, seed, balanced=balanced)
-    ]
+    # Positions among the distinct items of the fitted sample (sorted), and their input rows.
+    fitted_pos = stratified_sample(
+        [strata[i] for i in unique_idx] if strata is not None else [None] * n_unique,
+        fit_sample_size, seed, balanced=balanced,
+    )
+    sample = unique_idx[fitted_pos]
     n_fit = len(sample)
 
     params: dict[str, Any] = {
@@ -383,8 +385,6 @@ def fit_topics(
     )
     item_topic = np.full(n_unique, -1, dtype=np.int64)
     item_prob = np.zeros(n_unique, dtype=np.float64)
-    position = {int(row): k for k, row in enumerate(unique_idx)}
-    fitted_pos = np.array([position[int(i)] for i in sample], dtype=np.int64)
     rest_pos = np.setdiff1d(np.arange(n_unique), fitted_pos)
     with warnings.catch_warnings():
         # umap-learn: "n_jobs value 1 overridden to 1 by setting random_state" (expected: seeded = serial).
