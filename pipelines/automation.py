@@ -8,14 +8,23 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
     define_asset_job,
+    schedule,
     sensor,
 )
 
 from assets.enrich.defs import joint_topic_assignments
-from assets.ingest.defs import moltbook_api_traces, observatory_csv_traces, simulated_traces
+from assets.ingest.defs import (
+    canonical_jsonl_traces,
+    moltbook_api_traces,
+    moltbook_live_sync,
+    oasis_traces,
+    observatory_csv_traces,
+    simulated_traces,
+)
 from assets.ingest.sources import SourceKind, discover_dumps, discover_simulations
 from assets.reports.defs import society_report
 from pipelines.partitions import society_partitions
@@ -33,6 +42,16 @@ observatory_csv_job = define_asset_job(
     selection=AssetSelection.assets(observatory_csv_traces) | _PER_SOCIETY_STAGES,
     description="Import one Moltbook Observatory CSV export as a society, then enrich and measure it.",
 )
+oasis_job = define_asset_job(
+    "oasis_job",
+    selection=AssetSelection.assets(oasis_traces) | _PER_SOCIETY_STAGES,
+    description="Import one OASIS run (its SQLite trace database) as a society oasis-<name>, then enrich and measure it.",
+)
+canonical_jsonl_job = define_asset_job(
+    "canonical_jsonl_job",
+    selection=AssetSelection.assets(canonical_jsonl_traces) | _PER_SOCIETY_STAGES,
+    description="Import one canonical JSONL folder (as export-jsonl writes them) as a society, then enrich and measure it.",
+)
 simulation_job = define_asset_job(
     "simulation_job",
     selection=AssetSelection.assets(simulated_traces) | _PER_SOCIETY_STAGES,
@@ -47,13 +66,38 @@ society_report_job = define_asset_job(
 JOB_BY_SOURCE: dict[SourceKind, str] = {
     "moltbook_api": moltbook_api_job.name,
     "observatory_csv": observatory_csv_job.name,
+    "oasis": oasis_job.name,
+    "canonical_jsonl": canonical_jsonl_job.name,
     "simulator": simulation_job.name,
 }
 INGEST_ASSET_BY_SOURCE: dict[SourceKind, str] = {
     "moltbook_api": moltbook_api_traces.key.to_user_string(),
     "observatory_csv": observatory_csv_traces.key.to_user_string(),
+    "oasis": oasis_traces.key.to_user_string(),
+    "canonical_jsonl": canonical_jsonl_traces.key.to_user_string(),
     "simulator": simulated_traces.key.to_user_string(),
 }
+
+moltbook_live_job = define_asset_job(
+    "moltbook_live_job",
+    selection=AssetSelection.assets(moltbook_live_sync) | _PER_SOCIETY_STAGES,
+    description="Sync the live Moltbook incrementally from its read API (partition moltbook), then enrich and measure it.",
+)
+
+
+@schedule(
+    job=moltbook_live_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Hourly incremental sync of the live Moltbook (stopped by default: it reaches the network).",
+)
+def moltbook_live_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every hour, one run on partition `moltbook`; the partition is registered on first use."""
+    if not context.instance.has_dynamic_partition(society_partitions.name, "moltbook"):
+        context.instance.add_dynamic_partitions(society_partitions.name, ["moltbook"])
+    return RunRequest(partition_key="moltbook")
+
 
 daily_report_schedule = ScheduleDefinition(
     name="daily_society_report",
@@ -88,12 +132,13 @@ def _import_new_societies(
 
 
 @sensor(
-    jobs=[moltbook_api_job, observatory_csv_job],
+    jobs=[moltbook_api_job, observatory_csv_job, oasis_job, canonical_jsonl_job],
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
 )
 def new_dump_sensor(context: SensorEvaluationContext, sources: SourcesResource) -> SensorResult:
-    """Watch OBSERVATORY_DUMPS_DIR: a new dump folder becomes a society partition and is imported."""
+    """Watch OBSERVATORY_DUMPS_DIR: a new dump folder (or OASIS database file) becomes a society
+    partition and is imported by the job of its format."""
     return _import_new_societies(context, discover_dumps(Path(sources.dumps_dir)))
 
 
@@ -109,6 +154,9 @@ def new_simulation_sensor(context: SensorEvaluationContext, sources: SourcesReso
     return _import_new_societies(context, {sid: ("simulator", folder) for sid, folder in found.items()})
 
 
-JOBS = [moltbook_api_job, observatory_csv_job, simulation_job, society_report_job]
-SCHEDULES = [daily_report_schedule]
+JOBS = [
+    moltbook_api_job, observatory_csv_job, oasis_job, canonical_jsonl_job, simulation_job,
+    moltbook_live_job, society_report_job,
+]
+SCHEDULES = [moltbook_live_schedule, daily_report_schedule]
 SENSORS = [new_dump_sensor, new_simulation_sensor]

@@ -52,8 +52,11 @@ def prepare_instance(settings: Settings) -> DagsterInstance:
 def dump_run(folder: Path, society_id: str | None = None) -> SocietyRun:
     kind = detect_dump_format(folder)
     if kind is None:
-        raise SystemExit(f"{folder}: neither a Moltbook API JSON dump nor an observatory CSV export")
-    return SocietyRun(society_id or dump_society_id(folder), kind, {"path": str(folder.resolve())})
+        raise SystemExit(
+            f"{folder}: not a dump this importer knows (Moltbook API JSON, observatory CSV export, "
+            "OASIS SQLite database, canonical JSONL folder)"
+        )
+    return SocietyRun(society_id or dump_society_id(folder, kind), kind, {"path": str(folder.resolve())})
 
 
 def simulation_run(
@@ -207,9 +210,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sim-agents", type=int)
     run.add_argument("--sim-steps", type=int)
 
-    imp = commands.add_parser("import", help="import one dump folder (API JSON or observatory CSV) as a society, then refresh the report")
+    imp = commands.add_parser("import", help="import one dump (API JSON or observatory CSV folder, OASIS database, canonical JSONL folder) as a society, then refresh the report")
     imp.add_argument("path", type=Path)
-    imp.add_argument("--society-id", help="default moltbook-dump-<folder name>")
+    imp.add_argument("--society-id", help="default moltbook-dump-<folder name>, or oasis-<name> for an OASIS run")
 
     sim = commands.add_parser(
         "simulate",
@@ -240,6 +243,11 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
     export.add_argument("out_dir", type=Path)
+    export_jsonl = commands.add_parser(
+        "export-jsonl",
+        help="write each society's canonical tables as OUT_DIR/<society_id>/<table>.jsonl.gz (observatory import reads them back)",
+    )
+    export_jsonl.add_argument("out_dir", type=Path)
     return parser
 
 
@@ -251,6 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         for path in export_parquet(settings.warehouse_path, args.out_dir):
             print(path)
+        return 0
+    if args.command == "export-jsonl":
+        from assets.ingest.canonical_jsonl import export_canonical_jsonl
+        from warehouse.reader import open_reader
+
+        with open_reader(settings.warehouse_path) as conn:
+            for folder in export_canonical_jsonl(conn, args.out_dir):
+                print(folder)
         return 0
     if args.command == "evaluate":
         return evaluate_command(args, settings)

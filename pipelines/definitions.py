@@ -9,7 +9,13 @@ from assets.ingest.defs import INGEST_ASSETS
 from assets.metrics.defs import METRIC_ASSETS
 from assets.reports.defs import society_report
 from pipelines.automation import JOBS, SCHEDULES, SENSORS
-from pipelines.resources import EmbedderResource, ReportsResource, SourcesResource, WarehouseResource
+from pipelines.resources import (
+    EmbedderResource,
+    MoltbookApiResource,
+    ReportsResource,
+    SourcesResource,
+    WarehouseResource,
+)
 from pipelines.settings import Settings, load_settings
 
 
@@ -28,6 +34,11 @@ def build_definitions(settings: Settings) -> Definitions:
                 dumps_dir=str(settings.dumps_dir), sim_dir=str(settings.sim_dir)
             ),
             "reports": ReportsResource(directory=str(settings.reports_dir)),
+            "moltbook_api": MoltbookApiResource(
+                base_url=settings.moltbook_base_url,
+                requests_per_minute=settings.moltbook_requests_per_minute,
+                archive_dir=str(settings.raw_dir),
+            ),
         },
     )
 

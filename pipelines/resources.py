@@ -1,5 +1,6 @@
 """Dagster resources: thin handles on the warehouse and the embedder, configured from the environment."""
 
+import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,7 @@ import duckdb
 from dagster import ConfigurableResource
 
 from assets.enrich.embedders import Embedder, make_embedder
+from assets.ingest.moltbook_client import API_KEY_ENV, DEFAULT_BASE_URL, MoltbookClient
 from warehouse.reader import open_reader
 from warehouse.writer import open_writer
 
@@ -53,6 +55,30 @@ class SourcesResource(ConfigurableResource):
 
     dumps_dir: str
     sim_dir: str  # society folders written by `simulate --out` (OBSERVATORY_SIM_DIR)
+
+
+class MoltbookApiResource(ConfigurableResource):
+    """The live read API (OBSERVATORY_MOLTBOOK_BASE_URL, default the www host) and its raw archive
+    (OBSERVATORY_RAW_DIR). The bearer key is read from the environment variable named here at
+    request time, so it never enters run config, the UI or the event log."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str = API_KEY_ENV
+    requests_per_minute: float = 90.0
+    timeout_s: float = 30.0
+    max_retries: int = 3
+    backoff_base_s: float = 1.0
+    archive_dir: str = "var/raw"
+
+    def client(self) -> MoltbookClient:
+        return MoltbookClient(
+            self.base_url,
+            api_key=os.environ.get(self.api_key_env) or None,
+            requests_per_minute=self.requests_per_minute or None,
+            timeout_s=self.timeout_s,
+            max_retries=self.max_retries,
+            backoff_base_s=self.backoff_base_s,
+        )
 
 
 class ReportsResource(ConfigurableResource):

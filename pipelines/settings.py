@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.ingest.moltbook_client import DEFAULT_BASE_URL
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Offline by construction: no library may reach a model hub at run time.
@@ -29,6 +31,9 @@ class Settings:
     models_dir: Path  # models built locally (the distilled static embedder), reused across runs
     embedder: str  # which embedder the enrichment stage uses
     device: str | None  # "cpu", "cuda", or None for automatic
+    raw_dir: Path  # raw payload archive of live syncs, one folder per society and run
+    moltbook_base_url: str  # the live read API (or a local replay server)
+    moltbook_requests_per_minute: float  # the client's token bucket
 
     @property
     def report_path(self) -> Path:
@@ -48,4 +53,7 @@ def load_settings() -> Settings:
         models_dir=_path_from_env("OBSERVATORY_MODELS_DIR", var / "models"),
         embedder=os.environ.get("OBSERVATORY_EMBEDDER", "minilm"),
         device=os.environ.get("OBSERVATORY_DEVICE") or None,
+        raw_dir=_path_from_env("OBSERVATORY_RAW_DIR", var / "raw"),
+        moltbook_base_url=os.environ.get("OBSERVATORY_MOLTBOOK_BASE_URL", DEFAULT_BASE_URL),
+        moltbook_requests_per_minute=float(os.environ.get("OBSERVATORY_MOLTBOOK_RPM", "90")),
     )

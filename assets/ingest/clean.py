@@ -310,12 +310,18 @@ def community_key(name: Any) -> str | None:
 
 
 def society_row(
-    society_id: str, source_uri: str, *, comment_cap: int, parser: str, parser_version: str
+    society_id: str,
+    source_uri: str,
+    *,
+    comment_cap: int,
+    parser: str,
+    parser_version: str,
+    kind: str = "dump",
 ) -> dict[str, Any]:
-    """The `societies` row of a Moltbook dump; no ingest time, so re-imports leave it unchanged."""
+    """The `societies` row of a Moltbook source; no ingest time, so re-imports leave it unchanged."""
     return {
         "society_id": society_id,
-        "kind": "dump",
+        "kind": kind,
         "platform": "moltbook",
         "config_json": {
             "comment_cap": comment_cap,
@@ -467,6 +473,11 @@ class BatchCollector:
 
     def add_file(self, name: str) -> None:
         self._files.append(name)
+
+    @property
+    def rows_numbered(self) -> int:
+        """Input rows numbered so far (valid or not): the next import continues after them."""
+        return self._row_no
 
     def next_row(self, file: str) -> int:
         """Number the next input row of `file` (valid or not)."""

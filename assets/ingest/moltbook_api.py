@@ -434,28 +434,44 @@ def parse_api_payloads(
 
     collector = BatchCollector()
     for name, items in extracted:
-        collector.add_file(name)
-        accepted: dict[int, str | None] = {}  # item index → comment id, None when quarantined
-        for index, item in enumerate(items):
-            source = f"{name}#{item.path}"
-            if item.kind == "unreadable":
-                collector.note(name, source, item.raw, _UNREADABLE_SAMPLE)
-                continue
-            main = collector.add(
-                name, source, item.raw,
-                lambda: _map_item(item, accepted, observed, owner_salt),
-                text_fields=_TEXT_FIELDS.get(item.kind, ()),
-            )
-            if item.kind == "comment":
-                accepted[index] = main["comment_id"] if main else None
-    _merge_name_keyed_agents(collector)
-    collector.resolve_threads()
+        collect_items(collector, name, items, observed, owner_salt)
+    finish_collection(collector)
     collector.check_files()
     society = society_row(
         society_id, source_uri, comment_cap=COMMENT_CAP, parser="moltbook_api",
         parser_version=PARSER_VERSION,
     )
     return collector.batch(society)
+
+
+def collect_items(
+    collector: BatchCollector,
+    name: str,
+    items: list[ApiItem],
+    observed: pd.Timestamp,
+    owner_salt: str = DEFAULT_OWNER_SALT,
+) -> None:
+    """Map the items of one response (named `name`, seen at `observed`) into the collector."""
+    collector.add_file(name)
+    accepted: dict[int, str | None] = {}  # item index → comment id, None when quarantined
+    for index, item in enumerate(items):
+        source = f"{name}#{item.path}"
+        if item.kind == "unreadable":
+            collector.note(name, source, item.raw, _UNREADABLE_SAMPLE)
+            continue
+        main = collector.add(
+            name, source, item.raw,
+            lambda: _map_item(item, accepted, observed, owner_salt),
+            text_fields=_TEXT_FIELDS.get(item.kind, ()),
+        )
+        if item.kind == "comment":
+            accepted[index] = main["comment_id"] if main else None
+
+
+def finish_collection(collector: BatchCollector) -> None:
+    """Once every response is in: fold name-keyed authors into ids, then resolve comment threads."""
+    _merge_name_keyed_agents(collector)
+    collector.resolve_threads()
 
 
 def _map_item(

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assets.ingest.oasis import DATABASE_SUFFIXES, find_oasis_database
 from simulators.output import is_society_folder
 from simulators.tables import society_id_for as simulated_society_id
 
-SourceKind = Literal["moltbook_api", "observatory_csv", "simulator"]
+SourceKind = Literal["moltbook_api", "observatory_csv", "oasis", "canonical_jsonl", "simulator"]
 
 DUMP_PREFIX = "moltbook-dump-"
+OASIS_PREFIX = "oasis-"  # foreign traces are named after their platform (MOLTBOOK_API §0)
 _DUMP_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _SIM_ID = re.compile(r"^sim-(?P<preset>[a-z0-9_]+)-(?P<seed>\d+)(?:-(?P<twin>[a-z0-9_]+))?$")
 OBSERVATORY_POSTS_FILE = "moltbook_posts.csv"
+JSONL_POSTS_FILES = ("posts.jsonl", "posts.jsonl.gz")
 
 
 @dataclass(frozen=True)
@@ -25,18 +28,33 @@ class SimulatedSociety:
     twin: str | None = None  # a counterfactual twin's name, e.g. "gamma0"
 
 
-def dump_society_id(folder: Path) -> str:
-    """`moltbook-dump-<folder name>`, lower-cased with anything unusual turned into `_`."""
-    name = re.sub(r"[^a-z0-9_]+", "_", folder.name.lower()).strip("_")
+def dump_society_id(folder: Path, kind: SourceKind = "moltbook_api") -> str:
+    """`moltbook-dump-<name>` (`oasis-<name>` for an OASIS run), name = the folder's or database
+    file's name without suffix, lower-cased with anything unusual turned into `_`."""
+    stem = folder.stem if folder.suffix.lower() in DATABASE_SUFFIXES else folder.name
+    name = re.sub(r"[^a-z0-9_]+", "_", stem.lower()).strip("_")
     if not name:
         raise ValueError(f"cannot name a society after the folder {folder}")
-    return DUMP_PREFIX + name
+    return (OASIS_PREFIX if kind == "oasis" else DUMP_PREFIX) + name
 
 
 def dump_folder_name(society_id: str) -> str:
-    if not society_id.startswith(DUMP_PREFIX) or not _DUMP_NAME.match(society_id[len(DUMP_PREFIX):]):
-        raise ValueError(f"{society_id!r} is not a dump society id (moltbook-dump-<name>)")
-    return society_id[len(DUMP_PREFIX):]
+    for prefix in (DUMP_PREFIX, OASIS_PREFIX):
+        if society_id.startswith(prefix) and _DUMP_NAME.match(society_id[len(prefix):]):
+            return society_id[len(prefix):]
+    raise ValueError(f"{society_id!r} is not a dump society id (moltbook-dump-<name> or oasis-<name>)")
+
+
+def dump_path(dumps_dir: Path, society_id: str) -> Path:
+    """Where a dump society's input lies by default: `<dumps_dir>/<name>`, or for an OASIS run
+    kept as a bare file, `<dumps_dir>/<name>.db` (or .sqlite, .sqlite3) when that exists."""
+    name = dump_folder_name(society_id)
+    folder = dumps_dir / name
+    if not folder.exists() and society_id.startswith(OASIS_PREFIX):
+        for suffix in DATABASE_SUFFIXES:
+            if (dumps_dir / f"{name}{suffix}").is_file():
+                return dumps_dir / f"{name}{suffix}"
+    return folder
 
 
 def parse_simulated_society_id(society_id: str) -> SimulatedSociety:
@@ -62,23 +80,35 @@ def discover_simulations(sim_dir: Path) -> dict[str, Path]:
 
 
 def detect_dump_format(folder: Path) -> SourceKind | None:
-    """Recognise a dump folder by its files: the observatory CSV export or raw API JSON."""
+    """Recognise a dump by its files: the observatory CSV export, a canonical JSONL folder, an
+    OASIS database (the file, or a folder holding exactly one), or raw API JSON."""
+    if folder.is_file():
+        return "oasis" if find_oasis_database(folder) is not None else None
     if not folder.is_dir():
         return None
     if (folder / OBSERVATORY_POSTS_FILE).is_file():
         return "observatory_csv"
+    if any((folder / name).is_file() for name in JSONL_POSTS_FILES):
+        return "canonical_jsonl"
+    if find_oasis_database(folder) is not None:
+        return "oasis"
     if any(folder.glob("*.json")):
         return "moltbook_api"
     return None
 
 
 def discover_dumps(dumps_dir: Path) -> dict[str, tuple[SourceKind, Path]]:
-    """Every recognisable dump folder directly under `dumps_dir`, by society id."""
+    """Every recognisable dump directly under `dumps_dir` (folders, and OASIS database files),
+    by society id."""
     found: dict[str, tuple[SourceKind, Path]] = {}
     if not dumps_dir.is_dir():
         return found
-    for folder in sorted(p for p in dumps_dir.iterdir() if p.is_dir()):
-        kind = detect_dump_format(folder)
+    candidates = (
+        p for p in dumps_dir.iterdir()
+        if p.is_dir() or (p.is_file() and p.suffix.lower() in DATABASE_SUFFIXES)
+    )
+    for path in sorted(candidates):
+        kind = detect_dump_format(path)
         if kind is not None:
-            found[dump_society_id(folder)] = (kind, folder)
+            found[dump_society_id(path, kind)] = (kind, path)
     return found

@@ -59,3 +59,14 @@ def test_simulator_output_folders_become_partitions_and_simulation_runs(tmp_path
     assert config["path"] == str(sims / "sim-moltbook_like-4")
     [add] = result.dynamic_partitions_requests
     assert list(add.partition_keys) == ["sim-moltbook_like-4"]
+
+
+def test_the_live_schedule_registers_its_partition_and_requests_it():
+    from dagster import build_schedule_context, instance_for_test
+
+    from pipelines.automation import moltbook_live_schedule
+
+    with instance_for_test() as instance:  # a schedule context reaches its instance by reference
+        request = moltbook_live_schedule(build_schedule_context(instance=instance))
+        assert request.partition_key == "moltbook"
+        assert instance.has_dynamic_partition(society_partitions.name, "moltbook")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import warnings
 
-from dagster import AssetsDefinition, Definitions
+from dagster import AssetKey, AssetsDefinition, Definitions
 
 from pipelines.definitions import build_definitions
 from pipelines.settings import REPO_ROOT, Settings
@@ -22,6 +22,9 @@ def _settings(tmp_path) -> Settings:
         models_dir=tmp_path / "models",
         embedder="minilm",
         device=None,
+        raw_dir=tmp_path / "raw",
+        moltbook_base_url="https://www.moltbook.com/api/v1",
+        moltbook_requests_per_minute=90.0,
     )
 
 
@@ -41,8 +44,11 @@ def test_definitions_load_with_jobs_schedule_and_sensor(tmp_path):
         Definitions.validate_loadable(defs)
         repository = defs.get_repository_def()
     job_names = {job.name for job in repository.get_all_jobs()}
-    assert {"moltbook_api_job", "observatory_csv_job", "simulation_job", "society_report_job"} <= job_names
-    assert {s.name for s in repository.schedule_defs} == {"daily_society_report"}
+    assert {
+        "moltbook_api_job", "observatory_csv_job", "simulation_job", "moltbook_live_job", "society_report_job",
+    } <= job_names
+    assert {s.name for s in repository.schedule_defs} == {"moltbook_live_schedule", "daily_society_report"}
+    assert all(s.default_status.value == "STOPPED" for s in repository.schedule_defs)
     assert {s.name for s in repository.sensor_defs} == {"new_dump_sensor", "new_simulation_sensor"}
 
 
@@ -53,13 +59,23 @@ def test_every_asset_is_described_and_writers_share_one_pool(tmp_path):
     assert {
         "moltbook_api_traces", "observatory_csv_traces", "simulated_traces", "text_embeddings",
         "topic_assignments", "thread_structure_metrics", "attention_concentration_metrics", "society_report",
+        "moltbook_live_traces", "moltbook_live_coverage",
     } <= keys
     for asset_def in defs.assets:
         assert isinstance(asset_def, AssetsDefinition)
         for spec in asset_def.specs:
             assert spec.description and len(spec.description) > 40, spec.key
-        if asset_def.key.to_user_string() != "society_report":  # the report only reads
-            assert asset_def.op.pool == "warehouse_writer", asset_def.key
+        if asset_def.keys != {AssetKey("society_report")}:  # the report only reads
+            assert asset_def.op.pool == "warehouse_writer", asset_def.keys
+
+
+def test_the_live_sync_has_a_freshness_policy_and_an_hourly_stopped_schedule(tmp_path):
+    defs = build_definitions(_settings(tmp_path))
+    spec = next(s for a in defs.assets for s in a.specs if s.key == AssetKey("moltbook_live_traces"))
+    assert spec.freshness_policy is not None
+    schedule = defs.get_repository_def().get_schedule_def("moltbook_live_schedule")
+    assert schedule.cron_schedule == "0 * * * *"
+    assert schedule.default_status.value == "STOPPED"
 
 
 def test_ingest_assets_carry_the_integrity_checks(tmp_path):
@@ -69,6 +85,6 @@ def test_ingest_assets_carry_the_integrity_checks(tmp_path):
         for asset_def in defs.assets
         for spec in asset_def.check_specs
     }
-    for asset_name in ("moltbook_api_traces", "observatory_csv_traces", "simulated_traces"):
+    for asset_name in ("moltbook_api_traces", "observatory_csv_traces", "simulated_traces", "moltbook_live_traces"):
         for check in ("unique_ids", "comments_have_posts", "no_negative_counts"):
             assert (asset_name, check) in checks

@@ -63,6 +63,9 @@ def materialized(tmp_path_factory, moltbook_data):
         models_dir=root / "models",
         embedder="minilm",
         device=None,
+        raw_dir=root / "raw",
+        moltbook_base_url="https://www.moltbook.com/api/v1",
+        moltbook_requests_per_minute=90.0,
     )
     runs = [
         SocietyRun(API_SOCIETY, "moltbook_api", {}),  # found through the sources resource
