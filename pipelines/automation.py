@@ -63,12 +63,20 @@ society_report_job = define_asset_job(
     description="Fit the joint topic model across societies, then render the comparative report over every society in the warehouse.",
 )
 
+moltbook_live_job = define_asset_job(
+    "moltbook_live_job",
+    selection=AssetSelection.assets(moltbook_live_sync) | _PER_SOCIETY_STAGES,
+    description="Sync the live Moltbook incrementally from its read API (partition moltbook), then enrich and measure it.",
+)
+
+
 JOB_BY_SOURCE: dict[SourceKind, str] = {
     "moltbook_api": moltbook_api_job.name,
     "observatory_csv": observatory_csv_job.name,
     "oasis": oasis_job.name,
     "canonical_jsonl": canonical_jsonl_job.name,
     "simulator": simulation_job.name,
+    "moltbook_live": moltbook_live_job.name,
 }
 INGEST_ASSET_BY_SOURCE: dict[SourceKind, str] = {
     "moltbook_api": moltbook_api_traces.key.to_user_string(),
@@ -76,14 +84,8 @@ INGEST_ASSET_BY_SOURCE: dict[SourceKind, str] = {
     "oasis": oasis_traces.key.to_user_string(),
     "canonical_jsonl": canonical_jsonl_traces.key.to_user_string(),
     "simulator": simulated_traces.key.to_user_string(),
+    "moltbook_live": moltbook_live_sync.node_def.name,
 }
-
-moltbook_live_job = define_asset_job(
-    "moltbook_live_job",
-    selection=AssetSelection.assets(moltbook_live_sync) | _PER_SOCIETY_STAGES,
-    description="Sync the live Moltbook incrementally from its read API (partition moltbook), then enrich and measure it.",
-)
-
 
 @schedule(
     job=moltbook_live_job,

@@ -1,5 +1,5 @@
-"""Benchmarks: the main job (`main`), the built-in simulators (`sim`) and enrichment (`enrich`,
-in pipelines/bench_enrich.py).
+"""Benchmarks: the main job (`main`), the built-in simulators (`sim`), enrichment (`enrich`,
+in pipelines/bench_enrich.py) and live ingestion (`ingest`, in pipelines/bench_ingest.py).
 
 main: wall time and peak memory of `observatory run`, cold and warm. Cold is a fresh warehouse
 and Dagster home, so everything is ingested and embedded; warm is the same run again over the
@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     enrich = commands.add_parser("enrich", help="embedders, the embedding cache, BERTopic and the offline scorers")
     enrich.add_argument("--only", nargs="+", help="run the measurements whose label contains any of these words")
     enrich.add_argument("--repeat", type=int, default=3)
+    ingest = commands.add_parser("ingest", help="a live sync of a synthetic site from the local replay server")
+    ingest.add_argument("--posts", type=int, default=100_000)
+    ingest.add_argument("--repeat", type=int, default=3)
+    ingest.add_argument("--seed", type=int, default=1)
     once = commands.add_parser("sim-once", help=argparse.SUPPRESS)
     for name in ("preset", "n_agents", "n_steps", "seed"):
         once.add_argument(name)
@@ -134,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators import PRESETS
 
         bench_simulators(args.presets or list(PRESETS), args.sizes, args.steps, args.repeat, args.seed)
+    elif args.command == "ingest":
+        from pipelines.bench_ingest import bench_ingest
+
+        bench_ingest(args.posts, args.repeat, args.seed)
     elif args.command == "enrich":
         from pipelines.bench_enrich import bench_enrich
 

@@ -198,6 +198,44 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def sync_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`sync`: the live job on partition moltbook; with --demo, against a loopback replay server."""
+    from contextlib import ExitStack
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from assets.ingest.moltbook_replay import ReplayServer, ReplaySite
+    from pipelines.definitions import build_definitions
+
+    config: dict[str, Any] = {"max_listing_pages": args.max_listing_pages, "max_comment_posts": args.max_comment_posts}
+    with ExitStack() as stack:
+        if args.demo:
+            if args.demo_synthetic:
+                site = ReplaySite.synthetic(args.demo_synthetic, seed=1)
+            else:
+                captures = settings.dumps_dir / "api"
+                if not captures.is_dir():
+                    raise SystemExit(f"--demo serves the captures in {captures}, which is missing; use --demo-synthetic N")
+                site = ReplaySite.from_captures(captures)
+            newest = site.newest_created_at()
+            served_at = newest + timedelta(hours=1) if newest else None  # every post old enough for its comments
+            server = stack.enter_context(ReplayServer(site, served_at=served_at, inline_comments=True))
+            print(f"demo: replay server at {server.base_url} ({len(site.posts)} posts)", flush=True)
+            settings = replace(settings, moltbook_base_url=server.base_url, moltbook_requests_per_minute=0)
+        elif args.base_url:
+            settings = replace(settings, moltbook_base_url=args.base_url)
+        started = time.perf_counter()
+        execute(
+            build_definitions(settings),
+            prepare_instance(settings),
+            [SocietyRun("moltbook", "moltbook_live", config)],
+            log_level="DEBUG" if args.verbose else "WARNING",
+        )
+    print(f"\nfinished in {time.perf_counter() - started:.1f} s")
+    print_summary(settings)
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="observatory", description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
@@ -239,6 +277,16 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--predicted-column", metavar="COL", help="score this column of the CSV instead of running a model")
     ev.add_argument("--embedder", help="embedder for the labellers (default OBSERVATORY_EMBEDDER, else minilm)")
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    sync = commands.add_parser(
+        "sync",
+        help="one incremental sync of the live Moltbook (society moltbook), then enrich, measure and refresh the report",
+    )
+    sync.add_argument("--base-url", help="API root (default OBSERVATORY_MOLTBOOK_BASE_URL, else https://www.moltbook.com/api/v1)")
+    sync.add_argument("--demo", action="store_true", help="offline: sync from a local replay server serving the real captures in the dumps folder's api/ (or --demo-synthetic)")
+    sync.add_argument("--demo-synthetic", type=int, metavar="N", help="with --demo: serve a generated site of N posts instead")
+    sync.add_argument("--max-listing-pages", type=int, help="cap this run's listing pages (a first backfill of a large platform)")
+    sync.add_argument("--max-comment-posts", type=int, help="cap this run's comment-tree fetches")
 
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
@@ -287,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(outcome, int):
             return outcome
         runs.append(outcome)
+
+    if args.command == "sync":
+        return sync_command(args, settings)
 
     from pipelines.definitions import build_definitions
 

@@ -21,8 +21,7 @@ tools may write the format too, so the input is read as foreign data:
 - Comments without root_id / depth get them from their parent chain; given values are kept.
 - A file with rows of which none could be mapped raises NoValidRowsError naming it.
 
-No dagster here. TraceCollector (the BatchCollector that also holds votes, follows, exposures and
-actions) lives here because both trace importers (this one and OASIS) need it.
+No dagster here.
 """
 
 from __future__ import annotations
@@ -33,10 +32,9 @@ import re
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator
 
 import duckdb
-import pandas as pd
 
 from assets.ingest.clean import (
     TABLE_COLUMNS,
@@ -56,25 +54,6 @@ from warehouse.batch import CanonicalBatch
 
 PARSER_VERSION = "1"
 
-# The event tables clean.TABLE_COLUMNS leaves out (warehouse/migrations/001_schema_v1.sql).
-EVENT_COLUMNS: dict[str, dict[str, str]] = {
-    "votes": {
-        "vote_id": "str", "voter_id": "str", "target_type": "str", "target_id": "str",
-        "value": "int", "created_at": "ts",
-    },
-    "follows": {"follower_id": "str", "followee_id": "str", "created_at": "ts", "action": "str"},
-    "exposures": {"agent_id": "str", "step": "int", "item_id": "str", "feed": "str", "rank": "int"},
-    "actions": {
-        "seq": "int", "agent_id": "str", "step": "int", "created_at": "ts", "action_type": "str",
-        "target_id": "str", "info_json": "json", "source": "str",
-    },
-}
-EVENT_KEYS: dict[str, tuple[str, ...]] = {
-    "votes": ("vote_id",),
-    "follows": ("follower_id", "followee_id", "created_at"),
-    "exposures": ("agent_id", "step", "item_id"),
-    "actions": ("seq",),
-}
 SOCIETY_COLUMNS: dict[str, str] = {
     "society_id": "str", "kind": "str", "platform": "str", "preset": "str", "seed": "int",
     "config_json": "json", "source_uri": "str", "created_at": "ts", "ingested_at": "ts",
@@ -84,9 +63,8 @@ SOCIETY_COLUMNS: dict[str, str] = {
 CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
     "societies": {c: k for c, k in SOCIETY_COLUMNS.items() if c != "society_id"},
     **TABLE_COLUMNS,
-    **EVENT_COLUMNS,
 }
-CANONICAL_KEYS: dict[str, tuple[str, ...]] = {"societies": (), **TABLE_KEYS, **EVENT_KEYS}
+CANONICAL_KEYS: dict[str, tuple[str, ...]] = {"societies": (), **TABLE_KEYS}
 CANONICAL_TABLES: tuple[str, ...] = tuple(CANONICAL_COLUMNS)
 
 # Column details the kinds above do not carry: JSON text, 32-bit integers, forced values.
@@ -100,74 +78,6 @@ ALLOWED_VALUES: dict[tuple[str, str], set[str | None]] = {
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {"posts": ("title", "content"), "comments": ("content",)}
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-# --------------------------------------------------------------------------------------------
-# The collector for all canonical tables
-
-
-def typed_frame(columns: Mapping[str, str], rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """A frame with exactly `columns`: nullable ints, µs UTC timestamps, text (and JSON text)."""
-    rows = list(rows)
-    data: dict[str, Any] = {}
-    for column, kind in columns.items():
-        values = [row.get(column) for row in rows]
-        if kind == "int":
-            data[column] = pd.array(values, dtype="Int64")
-        elif kind == "bool":
-            data[column] = pd.array(values, dtype="boolean")
-        elif kind == "ts":
-            data[column] = pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(
-                "datetime64[us, UTC]"
-            )
-        else:
-            data[column] = pd.Series(values, dtype=object)
-    return pd.DataFrame(data)
-
-
-class TraceCollector(BatchCollector):
-    """BatchCollector that also holds the event tables and a `societies` row.
-
-    clean.BatchCollector knows the six content tables only. Event rows are keyed by EVENT_KEYS and
-    merge the same way (a later non-null value wins); they never conflict, because the event
-    tables carry no text that could disagree. `societies` rows are kept for the importer to read
-    and are not a frame of the batch.
-    """
-
-    EXTRA_KEYS: dict[str, tuple[str, ...]] = {**EVENT_KEYS, "societies": ("society_id",)}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows.update({table: {} for table in self.EXTRA_KEYS})
-
-    def conflict(self, table: str, row: Mapping[str, Any], fields: Iterable[str]) -> str | None:
-        return None if table in self.EXTRA_KEYS else super().conflict(table, row, fields)
-
-    def put(self, table: str, row: Mapping[str, Any]) -> None:
-        if table not in self.EXTRA_KEYS:
-            super().put(table, row)
-            return
-        key = tuple(row[k] for k in self.EXTRA_KEYS[table])
-        stored = self.rows[table].setdefault(key, {})
-        stored.update({c: v for c, v in row.items() if v is not None or c not in stored})
-
-    def accept(
-        self, file: str, row_no: int, source: str, raw: str, table: str, row: Mapping[str, Any]
-    ) -> None:
-        if table not in self.EXTRA_KEYS:
-            super().accept(file, row_no, source, raw, table, row)
-            return
-        self._valid_in[file] += 1  # what super().accept counts; event rows are never withdrawn
-
-    def batch(self, society: dict[str, Any]) -> CanonicalBatch:
-        extra = {table: self.rows.pop(table) for table in self.EXTRA_KEYS}
-        try:
-            batch = super().batch(society)
-        finally:
-            self.rows.update(extra)
-        for table, columns in EVENT_COLUMNS.items():
-            batch.tables[table] = typed_frame(columns, extra[table].values())
-        return batch
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +167,7 @@ def map_jsonl_row(table: str, record: Any, society_id: str) -> MappedRows:
     return {table: [row]}
 
 
-def _read_file(collector: TraceCollector, table: str, path: Path, society_id: str) -> None:
+def _read_file(collector: BatchCollector, table: str, path: Path, society_id: str) -> None:
     """Feed every line of one table file to the collector (rows numbered in file order)."""
     name = path.name
     known = set(CANONICAL_COLUMNS[table]) | {"society_id"}
@@ -294,7 +204,7 @@ def _read_file(collector: TraceCollector, table: str, path: Path, society_id: st
         )
 
 
-def _resolve_missing_threads(collector: TraceCollector) -> None:
+def _resolve_missing_threads(collector: BatchCollector) -> None:
     """root_id and depth from parent chains, for the comments that arrived without them."""
     given = {
         key: (row["root_id"], row["depth"])
@@ -318,7 +228,7 @@ def parse_canonical_jsonl(directory: Path, society_id: str) -> CanonicalBatch:
     files = jsonl_files(directory)
     if "posts" not in files:
         raise FileNotFoundError(f"no posts.jsonl or posts.jsonl.gz in {directory}")
-    collector = TraceCollector()
+    collector = BatchCollector(extra_keys={"societies": ("society_id",)})  # read, not a frame
     for table, path in files.items():
         collector.add_file(path.name)
         _read_file(collector, table, path, society_id)

@@ -416,6 +416,16 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "agent_id": "str", "observed_at": "ts", "karma": "int", "follower_count": "int",
         "following_count": "int",
     },
+    "votes": {
+        "vote_id": "str", "voter_id": "str", "target_type": "str", "target_id": "str",
+        "value": "int", "created_at": "ts",
+    },
+    "follows": {"follower_id": "str", "followee_id": "str", "created_at": "ts", "action": "str"},
+    "exposures": {"agent_id": "str", "step": "int", "item_id": "str", "feed": "str", "rank": "int"},
+    "actions": {
+        "seq": "int", "agent_id": "str", "step": "int", "created_at": "ts", "action_type": "str",
+        "target_id": "str", "info_json": "json", "source": "str",
+    },
 }
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "agents": ("agent_id",),
@@ -424,6 +434,10 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "comments": ("comment_id",),
     "post_snapshots": ("post_id", "observed_at"),
     "agent_snapshots": ("agent_id", "observed_at"),
+    "votes": ("vote_id",),
+    "follows": ("follower_id", "followee_id", "created_at"),
+    "exposures": ("agent_id", "step", "item_id"),
+    "actions": ("seq",),
 }
 # Same merge rules as warehouse.writer, applied to repeated sightings inside one batch.
 # What one input row maps to: rows per canonical table, the row's own table first.
@@ -432,10 +446,14 @@ MappedRows = dict[str, list[dict[str, Any]]]
 _KEEP_EARLIEST = {"first_seen_at"}
 _KEEP_LATEST = {"last_seen_at"}
 _STICKY_TRUE = {"is_deleted"}
+# Event rows carry no text to conflict over and are never withdrawn, so the collector keeps no
+# origin (raw row text) for them: an OASIS trace holds one per action.
+_EVENT_TABLES = frozenset({"votes", "follows", "exposures", "actions"})
 
 
 def to_frame(table: str, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """A typed frame with exactly the table's columns: nullable ints/bools, µs UTC timestamps."""
+    """A typed frame with exactly the table's columns: nullable ints/bools, µs UTC timestamps,
+    text (JSON columns as text)."""
     rows = list(rows)
     data: dict[str, Any] = {}
     for column, kind in TABLE_COLUMNS[table].items():
@@ -459,10 +477,14 @@ class BatchCollector:
     Rows are numbered in input order (files sorted by name), so a re-import of the same input gives
     every quarantined row the same `row_no`. Repeated keys merge: a later non-null value wins,
     except the first/last-seen and is_deleted rules the writer also applies.
+
+    `extra_keys` names tables outside TABLE_COLUMNS (table → key columns) whose rows are collected
+    the same way for the importer to read, but are no frame of the batch (a dump's societies row).
     """
 
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in TABLE_COLUMNS}
+    def __init__(self, extra_keys: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.keys: dict[str, tuple[str, ...]] = {**TABLE_KEYS, **(extra_keys or {})}
+        self.rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in self.keys}
         self.quarantine: list[QuarantinedRow] = []
         self._row_no = 0
         self._origin: dict[tuple[str, tuple[Any, ...]], tuple[int, str, str, str]] = {}
@@ -528,7 +550,7 @@ class BatchCollector:
 
     def conflict(self, table: str, row: Mapping[str, Any], fields: Iterable[str]) -> str | None:
         """Why `row` cannot merge with an earlier row of the same key (its text differs), or None."""
-        key = tuple(row[k] for k in TABLE_KEYS[table])
+        key = tuple(row[k] for k in self.keys[table])
         existing = self.rows[table].get(key)
         if existing is None:
             return None
@@ -541,7 +563,7 @@ class BatchCollector:
         return None
 
     def put(self, table: str, row: Mapping[str, Any]) -> None:
-        key = tuple(row[k] for k in TABLE_KEYS[table])
+        key = tuple(row[k] for k in self.keys[table])
         existing = self.rows[table].get(key)
         if existing is None:
             self.rows[table][key] = dict(row)
@@ -566,7 +588,9 @@ class BatchCollector:
     ) -> None:
         """Count a valid input row of `file` and remember where its main row came from."""
         self._valid_in[file] += 1
-        key = tuple(row[k] for k in TABLE_KEYS[table])
+        if table in _EVENT_TABLES:
+            return
+        key = tuple(row[k] for k in self.keys[table])
         self._origin.setdefault((table, key), (row_no, source, raw, file))
 
     def withdraw(self, table: str, key: tuple[Any, ...], reason: str) -> None:
@@ -599,5 +623,5 @@ class BatchCollector:
 
     def batch(self, society: dict[str, Any]) -> CanonicalBatch:
         self.quarantine.sort(key=lambda q: q.row_no)
-        tables = {table: to_frame(table, rows.values()) for table, rows in self.rows.items()}
+        tables = {table: to_frame(table, self.rows[table].values()) for table in TABLE_COLUMNS}
         return CanonicalBatch(society=society, tables=tables, quarantine=list(self.quarantine))

@@ -47,18 +47,18 @@ import sys
 import threading
 import time
 import uuid
-import zlib
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Iterable, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from assets.ingest.clean import snake_keys, to_bool, to_int
+from assets.ingest.clean import clean_id, snake_keys, thread_positions, to_bool, to_int
 from assets.ingest.moltbook_api import extract_items, parse_sample
+from assets.ingest.raw_archive import ArchiveRecord, read_records
 
 API_PREFIX = "/api/v1"
 FAULT_KINDS: tuple[str, ...] = ("429", "500", "timeout", "truncated", "drift")
@@ -82,16 +82,12 @@ _SYNTHETIC_START = datetime(2026, 1, 28, tzinfo=_UTC)
 # Small value helpers
 
 
-def _id(value: Any) -> str | None:
-    """A platform id as text; None for missing, empty or structured values."""
-    if value is None or isinstance(value, (bool, dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def instant_us(value: Any) -> int | None:
-    """Microseconds since the epoch of an ISO-8601 timestamp (naive = UTC); None if unparseable."""
+    """Microseconds since the epoch of an ISO-8601 timestamp (naive = UTC); None if unparseable.
+
+    Not clean.to_utc_timestamp: this runs for every comment of a thread on every comments page
+    (sort keys), where the pandas parse is about five times slower; both read the platform's forms
+    alike."""
     if not isinstance(value, str):
         return None
     try:
@@ -206,33 +202,9 @@ def _comment_key(sort: str, comment_id: str, comment: dict[str, Any]) -> tuple[A
 
 def comment_depths(bucket: dict[str, dict[str, Any]]) -> dict[str, int | None]:
     """Depth of each comment of one post (top level = 1); None when its chain has an unknown
-    parent or a cycle (§3.7.6)."""
-    depths: dict[str, int | None] = {}
-    for start in bucket:
-        chain: list[str] = []
-        on_chain: set[str] = set()
-        node = start
-        while True:
-            if node in depths:
-                base = depths[node]
-                break
-            if node in on_chain:
-                base = None  # a cycle
-                break
-            chain.append(node)
-            on_chain.add(node)
-            parent = _id(bucket[node].get("parent_id"))
-            if parent is None:
-                base = 0
-                break
-            if parent not in bucket:
-                base = None
-                break
-            node = parent
-        for node in reversed(chain):  # from the topmost down
-            base = None if base is None else base + 1
-            depths[node] = base
-    return depths
+    parent or a cycle (§3.7.6), as the importers resolve threads."""
+    positions, _ = thread_positions({cid: clean_id(c.get("parent_id")) for cid, c in bucket.items()})
+    return {cid: depth for cid, (_, depth) in positions.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,28 +246,24 @@ class ReplaySite:
 
     @classmethod
     def from_archive(cls, paths: Iterable[Path]) -> ReplaySite:
-        """The records of raw-archive part files (gzip'd JSON lines, possibly torn at the end)."""
+        """The records of raw-archive run folders or part files (`raw_archive.read_records`)."""
         site = cls()
-        for path in paths:
-            for record in read_archive_records(Path(path)):
-                site.load_record(record)
+        for record in read_records(paths):
+            site.load_record(record)
         return site
 
-    def load_record(self, record: dict[str, Any]) -> None:
+    def load_record(self, record: ArchiveRecord) -> None:
         """One archived request: a 200 body is absorbed; a 404 on /posts/<id> deletes that post."""
-        status = to_int(record.get("status"))
-        path = str(record.get("path") or "")
+        path = record.path
         if path.startswith(API_PREFIX):
             path = path[len(API_PREFIX):]
         parts = [unquote(p) for p in path.strip("/").split("/")]
-        if status == 404 and len(parts) == 2 and parts[0] == "posts":
+        if record.status == 404 and len(parts) == 2 and parts[0] == "posts":
             self.delete_post(parts[1])
-        elif status == 200:
-            try:
-                body = json.loads(str(record.get("text") or ""))
-            except ValueError:
-                return  # an unreadable body carries nothing to replay
-            self.load_payload(body)
+        elif record.status == 200:
+            body = record.body()
+            if body is not None:  # an unreadable body carries nothing to replay
+                self.load_payload(body)
 
     def load_payload(self, body: Any) -> None:
         """Absorb one API response body of any era or shape (listing, detail, comments, profile,
@@ -320,7 +288,7 @@ class ReplaySite:
                 self.stats = {k: body.get(k) for k in STATS_KEYS}
                 return
         items = extract_items(body)
-        ids = [_id(item.raw.get("id")) if isinstance(item.raw, dict) else None for item in items]
+        ids = [clean_id(item.raw.get("id")) if isinstance(item.raw, dict) else None for item in items]
         for item in items:
             if item.kind == "post":
                 self._put_post(item.raw, item.default_author)
@@ -334,7 +302,7 @@ class ReplaySite:
                 self._put_agent(item.raw)
 
     def _put_post(self, raw: Any, default_author: Any = None) -> str | None:
-        if not isinstance(raw, dict) or (post_id := _id(raw.get("id"))) is None:
+        if not isinstance(raw, dict) or (post_id := clean_id(raw.get("id"))) is None:
             return None
         post = dict(raw)
         if "author" not in post and isinstance(default_author, dict):
@@ -360,10 +328,10 @@ class ReplaySite:
     def _put_comment(
         self, post_id: str | None, raw: Any, parent_id: str | None, nested: bool, default_author: Any
     ) -> str | None:
-        if not isinstance(raw, dict) or (comment_id := _id(raw.get("id"))) is None:
+        if not isinstance(raw, dict) or (comment_id := clean_id(raw.get("id"))) is None:
             return None
         own_post = raw.get("post")
-        post_id = post_id or _id(raw.get("post_id")) or _id(
+        post_id = post_id or clean_id(raw.get("post_id")) or clean_id(
             own_post.get("id") if isinstance(own_post, dict) else own_post
         )
         if post_id is None:
@@ -384,13 +352,13 @@ class ReplaySite:
         return comment_id
 
     def _put_submolt(self, raw: Any) -> None:
-        if not isinstance(raw, dict) or (name := _id(raw.get("name"))) is None:
+        if not isinstance(raw, dict) or (name := clean_id(raw.get("name"))) is None:
             return
         key = name.lower()
         self.submolts[key] = {**self.submolts.get(key, {}), **raw}
 
     def _put_agent(self, raw: Any) -> None:
-        if not isinstance(raw, dict) or (name := _id(raw.get("name"))) is None:
+        if not isinstance(raw, dict) or (name := clean_id(raw.get("name"))) is None:
             return
         self.agents[name] = {**self.agents.get(name, {}), **raw}
 
@@ -427,7 +395,7 @@ class ReplaySite:
             added = 0
             for comment in comments:
                 comment = snake_keys(comment)
-                is_new = _id(comment.get("id")) not in bucket
+                is_new = clean_id(comment.get("id")) not in bucket
                 if self._put_comment(post_id, comment, None, False, None) and is_new:
                     added += 1
                 bucket = self.comments.get(post_id, {})
@@ -534,40 +502,8 @@ def _is_stats(body: dict[str, Any]) -> bool:
 
 def _author_name(author: Any) -> str | None:
     if isinstance(author, dict):
-        return _id(author.get("name"))
-    return _id(author)
-
-
-# --------------------------------------------------------------------------------------------
-# The raw archive of the live crawler (read side only)
-
-
-def _gzip_members(data: bytes) -> Iterator[bytes]:
-    """The decompressed complete gzip members of `data`; stops at a member cut short or corrupt."""
-    while data:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            out = inflater.decompress(data)
-        except zlib.error:
-            return
-        if not inflater.eof:
-            return  # the last member was torn by a crash mid-write
-        yield out
-        data = inflater.unused_data
-
-
-def read_archive_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON-line records of one archive part, in order; unreadable lines are skipped."""
-    for member in _gzip_members(Path(path).read_bytes()):
-        for line in member.splitlines():
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
+        return clean_id(author.get("name"))
+    return clean_id(author)
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,6 +629,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # Headers and body go out in separate writes: without this, Nagle's algorithm meets the
+    # client's delayed ACK and every answer waits ~40 ms.
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
@@ -908,7 +847,7 @@ class ReplayServer:
     def _full_author(self, author: Any) -> Any:
         if not isinstance(author, dict):
             return author
-        profile = self.site.agents.get(_id(author.get("name")) or "", {})
+        profile = self.site.agents.get(clean_id(author.get("name")) or "", {})
         return {**author, **profile}
 
     def _post_detail(self, post_id: str) -> Answer:
@@ -931,7 +870,7 @@ class ReplayServer:
         children: dict[str | None, list[str]] = {}
         for cid in order:
             # Comments whose chain is broken (unknown parent, cycle) are shown at the top level.
-            parent = _id(bucket[cid].get("parent_id")) if depths[cid] is not None else None
+            parent = clean_id(bucket[cid].get("parent_id")) if depths[cid] is not None else None
             children.setdefault(parent, []).append(cid)
         budget = len(bucket) if self.comment_sort_cap is None else self.comment_sort_cap
 
@@ -1011,18 +950,19 @@ class ReplayServer:
         }
 
     def _profile(self, name: str) -> Answer:
-        agent = self.site.agents.get(name.strip())
+        name = name.strip()  # the key of site.agents and of by_author()
+        agent = self.site.agents.get(name)
         if agent is None:
             return _error(404, "Agent not found")
         posts_by, comments_by = self.site.by_author()
         recent_posts = sorted(
-            posts_by.get(agent["name"], []), key=lambda pid: (self.site.created_us(pid), pid)
+            posts_by.get(name, []), key=lambda pid: (self.site.created_us(pid), pid)
         )[-RECENT_ITEMS:][::-1]
 
         def comment_time(ref: tuple[str, str]) -> tuple[int, str]:
             return (instant_us(self.site.comments[ref[0]][ref[1]].get("created_at")) or 0, ref[1])
 
-        recent_comments = sorted(comments_by.get(agent["name"], []), key=comment_time)[-RECENT_ITEMS:][::-1]
+        recent_comments = sorted(comments_by.get(name, []), key=comment_time)[-RECENT_ITEMS:][::-1]
         return 200, {
             "success": True,
             "agent": dict(agent),
@@ -1255,7 +1195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve a replayed Moltbook API on 127.0.0.1.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--captures", type=Path, help="directory of captured *.json response bodies")
-    source.add_argument("--archive", type=Path, nargs="+", help="raw-archive part files (*.jsonl.gz)")
+    source.add_argument("--archive", type=Path, nargs="+", help="raw-archive run folders or part files")
     source.add_argument("--synthetic", type=int, metavar="N", help="generate a site of N posts")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic site")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")

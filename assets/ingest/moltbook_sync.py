@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 import duckdb
 import pandas as pd
@@ -51,7 +51,14 @@ from assets.ingest.moltbook_api import (
     finish_collection,
     read_envelope,
 )
-from assets.ingest.moltbook_client import ApiError, ApiResponse, ApiUnavailable, MoltbookClient, api_path
+from assets.ingest.moltbook_client import (
+    ApiError,
+    ApiResponse,
+    ApiUnavailable,
+    ClientStats,
+    MoltbookClient,
+    api_path,
+)
 from assets.ingest.raw_archive import (
     ArchiveRecord,
     ArchiveWriter,
@@ -167,6 +174,16 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"live:{now:%Y%m%dT%H%M%S}Z"
 
 
+class PlatformClient(Protocol):
+    """What a sync needs of a platform's read client; MoltbookClient is one, and another
+    platform with Moltbook-shaped answers plugs in by providing the same three members."""
+
+    base_url: str
+    stats: ClientStats
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> ApiResponse: ...
+
+
 # --------------------------------------------------------------------------------------------
 # Pager (§4): next_cursor when present, else next_offset, else has_more + items received.
 
@@ -200,7 +217,7 @@ class LiveSync:
     def __init__(
         self,
         conn: duckdb.DuckDBPyConnection,
-        client: MoltbookClient,
+        client: PlatformClient,
         archive_dir: Path,
         *,
         society_id: str = "moltbook",
@@ -400,24 +417,30 @@ class LiveSync:
         upsert(self.conn, "crawl_posts", marks)
 
     def _write_crawl_state(self) -> None:
+        """Set exactly the crawl columns each step touched (None clears), one statement per set."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for post_id, values in sorted(self._crawl_posts.items()):
-            columns = sorted(values)
-            assignments = ", ".join(f"{c} = ?" for c in columns)
-            self.conn.execute(
-                "INSERT INTO crawl_posts (society_id, post_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [self.society_id, post_id],
-            )
-            self.conn.execute(
-                f"UPDATE crawl_posts SET {assignments} WHERE society_id = ? AND post_id = ?",
-                [values[c] for c in columns] + [self.society_id, post_id],
-            )
-        for name, values in sorted(self._crawl_agents.items()):
-            self.conn.execute(
-                "INSERT INTO crawl_agents (society_id, name, profile_fetched_at, missing_since) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "profile_fetched_at = EXCLUDED.profile_fetched_at, missing_since = EXCLUDED.missing_since",
-                [self.society_id, name, values.get("profile_fetched_at"), values.get("missing_since")],
-            )
+            by_columns.setdefault(tuple(sorted(values)), []).append({"post_id": post_id, **values})
+        tables = [("crawl_posts", "post_id", columns, rows) for columns, rows in by_columns.items()]
+        if self._crawl_agents:
+            rows = [{"name": name, **values} for name, values in sorted(self._crawl_agents.items())]
+            tables.append(("crawl_agents", "name", ("profile_fetched_at", "missing_since"), rows))
+        for table, key, columns, rows in tables:
+            frame = pd.DataFrame(rows, columns=[key, *columns])
+            for column in columns:
+                if column.endswith("_at") or column.endswith("_since"):
+                    frame[column] = pd.to_datetime(frame[column], utc=True)
+            names = ", ".join(columns)
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+            self.conn.register("_crawl", frame)
+            try:
+                self.conn.execute(
+                    f"INSERT INTO {table} (society_id, {key}, {names}) "
+                    f"SELECT ?, {key}, {names} FROM _crawl ON CONFLICT DO UPDATE SET {updates}",
+                    [self.society_id],
+                )
+            finally:
+                self.conn.unregister("_crawl")
 
     def _write_run_row(self, finished: bool) -> None:
         c = self.state.counters

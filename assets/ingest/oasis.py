@@ -58,8 +58,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from assets.ingest.canonical_jsonl import TraceCollector
 from assets.ingest.clean import (
+    BatchCollector,
     MappedRows,
     RowRejected,
     checked_text,
@@ -289,7 +289,7 @@ class OasisRun:
     clock: OasisClock
     times: RunTimes
     feed: str
-    collector: TraceCollector
+    collector: BatchCollector
     lookups: dict[str, dict[Any, Row]]  # raw rows by id, for the details a trace row refers to
     trace_links: set[tuple[str, Any]]  # the post / report / mute rows a trace row records
     next_seq: int  # the last seq handed out
@@ -356,6 +356,13 @@ def find_trace_links(trace: list[Row]) -> set[tuple[str, Any]]:
     return links
 
 
+def _vote_counts(row: Row) -> dict[str, int | None]:
+    """upvotes, downvotes and score = up − down of an OASIS post or comment (num_likes/dislikes)."""
+    upvotes, downvotes = to_int(row.get("num_likes")), to_int(row.get("num_dislikes"))
+    score = upvotes - downvotes if upvotes is not None and downvotes is not None else None
+    return {"upvotes": upvotes, "downvotes": downvotes, "score": score}
+
+
 def _info_json(info: dict[str, Any]) -> str:
     return checked_text(json.dumps(info, ensure_ascii=False, sort_keys=True, default=str), "info")
 
@@ -400,16 +407,13 @@ def map_post(row: Row, run: OasisRun) -> MappedRows:
     original = clean_id(row.get("original_post_id"))
     if original is not None:
         run.require("posts", original, "original_post_id")
-    upvotes, downvotes = to_int(row.get("num_likes")), to_int(row.get("num_dislikes"))
     post = {
         "post_id": post_id,
         "community_id": COMMUNITY_ID,
         "author_id": author_id,
         "title": "",
         "content": checked_text(row.get("content"), "content"),
-        "upvotes": upvotes,
-        "downvotes": downvotes,
-        "score": upvotes - downvotes if upvotes is not None and downvotes is not None else None,
+        **_vote_counts(row),
         "created_at": created_at,
         "is_deleted": False,
     }
@@ -431,16 +435,13 @@ def map_comment(row: Row, run: OasisRun) -> MappedRows:
     post_id = run.require("posts", clean_id(row.get("post_id")), "post_id")
     author_id = run.require("agents", clean_id(row.get("user_id")), "user_id")
     created_at, _ = run.clock.read(row.get("created_at"))
-    upvotes, downvotes = to_int(row.get("num_likes")), to_int(row.get("num_dislikes"))
     comment = {
         "comment_id": comment_id,
         "post_id": post_id,
         "parent_id": None,
         "author_id": author_id,
         "content": checked_text(row.get("content"), "content"),
-        "upvotes": upvotes,
-        "downvotes": downvotes,
-        "score": upvotes - downvotes if upvotes is not None and downvotes is not None else None,
+        **_vote_counts(row),
         "created_at": created_at,
     }
     return {"comments": [comment]}
@@ -647,7 +648,7 @@ def parse_oasis_db(
         raise ValueError(f"{database}: {err}") from None
 
     run = OasisRun(
-        clock=clock, times=times, feed=recommender or "rec", collector=TraceCollector(),
+        clock=clock, times=times, feed=recommender or "rec", collector=BatchCollector(),
         lookups=build_lookups(tables), trace_links=find_trace_links(tables.get("trace", [])),
         next_seq=len(tables.get("trace", [])),  # trace rows take seq 1..n, table-made actions follow
     )

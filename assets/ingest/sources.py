@@ -11,7 +11,7 @@ from assets.ingest.oasis import DATABASE_SUFFIXES, find_oasis_database
 from simulators.output import is_society_folder
 from simulators.tables import society_id_for as simulated_society_id
 
-SourceKind = Literal["moltbook_api", "observatory_csv", "oasis", "canonical_jsonl", "simulator"]
+SourceKind = Literal["moltbook_api", "observatory_csv", "oasis", "canonical_jsonl", "simulator", "moltbook_live"]
 
 DUMP_PREFIX = "moltbook-dump-"
 OASIS_PREFIX = "oasis-"  # foreign traces are named after their platform (MOLTBOOK_API §0)

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from assets.ingest.clean import (
+    TABLE_COLUMNS,
+    BatchCollector,
     NoValidRowsError,
     clean_text,
     hash_handle,
@@ -134,3 +136,23 @@ def test_thread_positions_from_parent_links() -> None:
 
 def test_no_valid_rows_error_is_a_value_error() -> None:
     assert issubclass(NoValidRowsError, ValueError)
+
+
+def test_the_collector_frames_every_canonical_table_and_merges_event_rows() -> None:
+    collector = BatchCollector(extra_keys={"societies": ("society_id",)})
+    vote = {"vote_id": "like:1", "voter_id": "1", "target_type": "post", "target_id": "7",
+            "value": 1, "created_at": pd.Timestamp("2026-01-01T00:01:00Z")}
+    again = {**vote, "voter_id": None, "value": -1}
+    society = {"society_id": "s", "kind": "dump"}
+    collector.add("like", "like:1", {"like_id": 1}, lambda: {"votes": [vote]})
+    collector.add("like", "like:2", {"like_id": 1}, lambda: {"votes": [again]})
+    collector.add("societies.jsonl", "societies.jsonl:1", society, lambda: {"societies": [society]})
+    collector.check_files()  # every file held a valid row
+
+    batch = collector.batch({"society_id": "s", "kind": "trace"})
+    assert list(batch.tables) == list(TABLE_COLUMNS)  # votes, follows, exposures, actions included
+    assert batch.row_counts()["votes"] == 1 and batch.row_counts()["follows"] == 0
+    merged = batch.tables["votes"].iloc[0]
+    assert (merged["voter_id"], merged["value"]) == ("1", -1)  # a later non-null value wins
+    assert str(batch.tables["actions"]["seq"].dtype) == "Int64"
+    assert collector.rows["societies"][("s",)]["kind"] == "dump"  # kept for the importer, no frame

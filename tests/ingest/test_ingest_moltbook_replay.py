@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import json
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from assets.ingest.moltbook_replay import (
     comment_depths,
     instant_us,
 )
+from assets.ingest.raw_archive import ArchiveRecord, ArchiveWriter
 
 DETAIL_POST = "193760aa-38a0-4b3c-a7a3-bb4789b1410c"  # 3 top-level comments in its capture
 FIVE_DIGIT_POST = "da18aa34-0fc7-4b09-899b-764eb75f5e0f"  # created_at "...17:00:40.62195+00:00"
@@ -565,13 +566,12 @@ def test_fault_rate_over_a_thousand_requests_is_close_to_the_plan() -> None:
 # The raw archive
 
 
-def _record(seq: int, path: str, status: int, body: Any) -> bytes:
-    record = {
-        "seq": seq, "fetched_at": "2026-03-01T00:00:00+00:00", "observed_at": "2026-03-01T00:00:00+00:00",
-        "method": "GET", "path": path, "params": [["sort", "new"]], "status": status,
-        "headers": {"Date": "Sun, 01 Mar 2026 00:00:00 GMT"}, "text": json.dumps(body), "parser_version": "1",
-    }
-    return json.dumps(record).encode() + b"\n"
+def _record(seq: int, path: str, status: int, body: Any) -> ArchiveRecord:
+    return ArchiveRecord(
+        seq=seq, path=path, params=(("sort", "new"),), status=status,
+        headers={"date": "Sun, 01 Mar 2026 00:00:00 GMT"}, fetched_at="2026-03-01T00:00:00+00:00",
+        observed_at="2026-03-01T00:00:00+00:00", text=json.dumps(body), parser_version="1",
+    )
 
 
 def _post(post_id: str, minute: int) -> dict[str, Any]:
@@ -583,7 +583,7 @@ def _post(post_id: str, minute: int) -> dict[str, Any]:
     }
 
 
-def test_archive_reader_takes_complete_gzip_members_and_stops_at_a_torn_one(tmp_path: Path) -> None:
+def test_an_archived_run_replays_its_200_bodies_and_404_deletions(tmp_path: Path) -> None:
     listing = {"success": True, "posts": [_post("a", 1), _post("b", 2)], "has_more": False}
     detail = {"success": True, "post": _post("a", 1), "comments": [
         {"id": "ca", "content": "hi", "parent_id": None, "created_at": "2026-03-01T00:05:00+00:00",
@@ -591,17 +591,16 @@ def test_archive_reader_takes_complete_gzip_members_and_stops_at_a_torn_one(tmp_
              {"id": "cb", "content": "re", "created_at": "2026-03-01T00:06:00+00:00",
               "author": {"id": "z", "name": "zed"}, "replies": []}]},
     ]}
-    member1 = _record(0, "/posts", 200, listing) + _record(1, "/posts/a", 200, detail)
-    member2 = (
-        _record(2, "/api/v1/posts/b", 404, {"success": False, "error": "Post not found"})
-        + _record(3, "/posts", 500, {"success": False, "error": "boom"})
-    )
-    torn = gzip.compress(_record(4, "/posts", 200, {"success": True, "posts": [_post("c", 3)]}))
-    part = tmp_path / "part-0001.jsonl.gz"
-    part.write_bytes(gzip.compress(member1) + gzip.compress(member2) + torn[: len(torn) // 2])
+    with ArchiveWriter(tmp_path / "run") as writer:
+        writer.add(_record(0, "/posts", 200, listing))
+        writer.add(_record(1, "/posts/a", 200, detail))
+        writer.add(_record(2, "/api/v1/posts/b", 404, {"success": False, "error": "Post not found"}))
+        writer.add(_record(3, "/posts", 500, {"success": True, "posts": [_post("c", 3)]}))
+        cut = json.dumps({"success": True, "posts": [_post("d", 4)]})[:40]
+        writer.add(replace(_record(4, "/posts", 200, {}), text=cut))  # a body cut short
 
-    site = ReplaySite.from_archive([part])
-    assert sorted(site.posts) == ["a", "b"] and site.deleted == {"b"}
+    site = ReplaySite.from_archive([tmp_path / "run"])
+    assert sorted(site.posts) == ["a", "b"] and site.deleted == {"b"}  # not c (500) nor d (cut)
     assert site.comments["a"]["cb"]["parent_id"] == "ca"  # from the enclosing node of the tree
     assert site.agents["zed"]["id"] == "z"
     with ReplayServer(site) as server:
