@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 
-.PHONY: setup run test test-slow dev report bench bench-sim bench-enrich clean
+.PHONY: setup run test test-slow dev report bench bench-sim bench-enrich bench-ingest clean
 
 # The CPU install: constraints-cpu.txt pins torch to the local CPU build, never the CUDA wheels.
 $(BIN)/observatory: pyproject.toml constraints-cpu.txt
@@ -49,6 +49,11 @@ bench-sim: setup
 # every offline scorer (about 40 minutes on 2 cores; `--only WORD` runs a part).
 bench-enrich: setup
 	$(BIN)/python -m pipelines.bench enrich --repeat 3
+
+# Posts+comments/s and peak memory of a live sync of a 100,000-post generated site from the local
+# replay server, cold and warm (about 15 minutes on 2 cores; `--posts N` for another size).
+bench-ingest: setup
+	$(BIN)/python -m pipelines.bench ingest --repeat 3
 
 clean:
 	rm -rf var

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from dagster import (
     AssetSelection,
+    AssetsDefinition,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -32,30 +33,38 @@ from pipelines.resources import SourcesResource
 
 _PER_SOCIETY_STAGES = AssetSelection.groups("enrich", "metrics")
 
-moltbook_api_job = define_asset_job(
+
+def _society_job(name: str, ingest_asset: AssetsDefinition, description: str):  # dagster's job type is private
+    """A job that brings one society in through `ingest_asset`, then enriches and measures it."""
+    return define_asset_job(
+        name, selection=AssetSelection.assets(ingest_asset) | _PER_SOCIETY_STAGES, description=description
+    )
+
+
+moltbook_api_job = _society_job(
     "moltbook_api_job",
-    selection=AssetSelection.assets(moltbook_api_traces) | _PER_SOCIETY_STAGES,
-    description="Import one raw Moltbook API JSON dump as a society, then enrich and measure it.",
+    moltbook_api_traces,
+    "Import one raw Moltbook API JSON dump as a society, then enrich and measure it.",
 )
-observatory_csv_job = define_asset_job(
+observatory_csv_job = _society_job(
     "observatory_csv_job",
-    selection=AssetSelection.assets(observatory_csv_traces) | _PER_SOCIETY_STAGES,
-    description="Import one Moltbook Observatory CSV export as a society, then enrich and measure it.",
+    observatory_csv_traces,
+    "Import one Moltbook Observatory CSV export as a society, then enrich and measure it.",
 )
-oasis_job = define_asset_job(
+oasis_job = _society_job(
     "oasis_job",
-    selection=AssetSelection.assets(oasis_traces) | _PER_SOCIETY_STAGES,
-    description="Import one OASIS run (its SQLite trace database) as a society oasis-<name>, then enrich and measure it.",
+    oasis_traces,
+    "Import one OASIS run (its SQLite trace database) as a society oasis-<name>, then enrich and measure it.",
 )
-canonical_jsonl_job = define_asset_job(
+canonical_jsonl_job = _society_job(
     "canonical_jsonl_job",
-    selection=AssetSelection.assets(canonical_jsonl_traces) | _PER_SOCIETY_STAGES,
-    description="Import one canonical JSONL folder (as export-jsonl writes them) as a society, then enrich and measure it.",
+    canonical_jsonl_traces,
+    "Import one canonical JSONL folder (as export-jsonl writes them) as a society, then enrich and measure it.",
 )
-simulation_job = define_asset_job(
+simulation_job = _society_job(
     "simulation_job",
-    selection=AssetSelection.assets(simulated_traces) | _PER_SOCIETY_STAGES,
-    description="Run (or import the folder of) one built-in simulated society sim-<preset>-<seed>[-<twin>], then enrich and measure it.",
+    simulated_traces,
+    "Run (or import the folder of) one built-in simulated society sim-<preset>-<seed>[-<twin>], then enrich and measure it.",
 )
 society_report_job = define_asset_job(
     "society_report_job",
@@ -63,10 +72,10 @@ society_report_job = define_asset_job(
     description="Fit the joint topic model across societies, then render the comparative report over every society in the warehouse.",
 )
 
-moltbook_live_job = define_asset_job(
+moltbook_live_job = _society_job(
     "moltbook_live_job",
-    selection=AssetSelection.assets(moltbook_live_sync) | _PER_SOCIETY_STAGES,
-    description="Sync the live Moltbook incrementally from its read API (partition moltbook), then enrich and measure it.",
+    moltbook_live_sync,
+    "Sync the live Moltbook incrementally from its read API (partition moltbook), then enrich and measure it.",
 )
 
 

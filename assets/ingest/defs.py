@@ -9,6 +9,7 @@ from typing import Callable, Iterator, Optional
 import pandas as pd
 from dagster import (
     AssetCheckResult,
+    AssetsDefinition,
     AssetSpec,
     FreshnessPolicy,
     AssetCheckSeverity,
@@ -161,78 +162,51 @@ def _write_and_check(
         )
 
 
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "json"},
-    check_specs=_check_specs("moltbook_api_traces"),
+def _dump_asset(name: str, kind: SourceKind, file_kind: str, description: str) -> AssetsDefinition:
+    """The ingest asset of one dump kind: every kind runs the same find-parse-write-check path."""
+
+    @asset(
+        name=name,
+        description=description,
+        partitions_def=society_partitions,
+        pool=WAREHOUSE_POOL,
+        group_name="ingest",
+        kinds={"duckdb", file_kind},
+        check_specs=_check_specs(name),
+    )
+    def import_dump(
+        context: AssetExecutionContext,
+        config: DumpImportConfig,
+        warehouse: WarehouseResource,
+        sources: SourcesResource,
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        yield from _import_dump(context, config, warehouse, sources, kind)
+
+    return import_dump
+
+
+_UNCHANGED = "Bad rows go to `quarantine`; re-importing changes nothing."
+moltbook_api_traces = _dump_asset(
+    "moltbook_api_traces", "moltbook_api", "json",
+    "Canonical tables of a society imported from raw Moltbook API JSON (listings and post detail "
+    f"with nested comment trees, any era). {_UNCHANGED}",
 )
-def moltbook_api_traces(
-    context: AssetExecutionContext,
-    config: DumpImportConfig,
-    warehouse: WarehouseResource,
-    sources: SourcesResource,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Canonical tables of a society imported from raw Moltbook API JSON (listings and post detail
-    with nested comment trees, any era). Bad rows go to `quarantine`; re-importing changes nothing."""
-    yield from _import_dump(context, config, warehouse, sources, "moltbook_api")
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "csv"},
-    check_specs=_check_specs("observatory_csv_traces"),
+observatory_csv_traces = _dump_asset(
+    "observatory_csv_traces", "observatory_csv", "csv",
+    "Canonical tables of a society imported from the Moltbook Observatory CSV export (posts, "
+    f"comments, agents, submolts). {_UNCHANGED}",
 )
-def observatory_csv_traces(
-    context: AssetExecutionContext,
-    config: DumpImportConfig,
-    warehouse: WarehouseResource,
-    sources: SourcesResource,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Canonical tables of a society imported from the Moltbook Observatory CSV export (posts,
-    comments, agents, submolts). Bad rows go to `quarantine`; re-importing changes nothing."""
-    yield from _import_dump(context, config, warehouse, sources, "observatory_csv")
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "sqlite"},
-    check_specs=_check_specs("oasis_traces"),
+oasis_traces = _dump_asset(
+    "oasis_traces", "oasis", "sqlite",
+    "Canonical tables of an OASIS run (camel-ai/oasis SQLite database, partition oasis-<name>): "
+    "users, posts, flat comments, votes, follows, the trace as actions and the feeds as exposures. "
+    f"{_UNCHANGED}",
 )
-def oasis_traces(
-    context: AssetExecutionContext,
-    config: DumpImportConfig,
-    warehouse: WarehouseResource,
-    sources: SourcesResource,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Canonical tables of an OASIS run (camel-ai/oasis SQLite database, partition oasis-<name>):
-    users, posts, flat comments, votes, follows, the trace as actions and the feeds as exposures.
-    Bad rows go to `quarantine`; re-importing changes nothing."""
-    yield from _import_dump(context, config, warehouse, sources, "oasis")
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="ingest",
-    kinds={"duckdb", "json"},
-    check_specs=_check_specs("canonical_jsonl_traces"),
+canonical_jsonl_traces = _dump_asset(
+    "canonical_jsonl_traces", "canonical_jsonl", "json",
+    "Canonical tables of a society from a canonical JSONL folder (`<table>.jsonl[.gz]`, as "
+    f"`observatory export-jsonl` writes them). {_UNCHANGED}",
 )
-def canonical_jsonl_traces(
-    context: AssetExecutionContext,
-    config: DumpImportConfig,
-    warehouse: WarehouseResource,
-    sources: SourcesResource,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Canonical tables of a society from a canonical JSONL folder (`<table>.jsonl[.gz]`, as
-    `observatory export-jsonl` writes them). Bad rows go to `quarantine`; re-importing changes
-    nothing."""
-    yield from _import_dump(context, config, warehouse, sources, "canonical_jsonl")
 
 
 @asset(

@@ -171,7 +171,7 @@ def _ts(value: str | None) -> pd.Timestamp | None:
 
 def new_run_id(now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
-    return f"live:{now:%Y%m%dT%H%M%S}Z"
+    return f"live:{now:%Y%m%dT%H%M%S.%f}Z"
 
 
 class PlatformClient(Protocol):
@@ -296,17 +296,13 @@ class LiveSync:
         collect_items(self.collector, name, items, observed, self.config.owner_salt)
         self.state.counters.fetched += len(items)
         self._rows_pending += len(items)
-        self.state.counters.unknown_authors += sum(
-            1 for i in items if i.kind in ("post", "comment") and isinstance(i.raw, dict)
-            and "author" in i.raw and i.raw["author"] is None
-        )
         for item in items:
-            if item.kind == "comment" and item.post_id:
-                self._touched_posts.add(item.post_id)
-            elif item.kind == "comment" and isinstance(item.raw, dict):
-                post_id = clean_id(item.raw.get("post_id"))
-                if post_id:
-                    self._touched_posts.add(post_id)
+            raw = item.raw if isinstance(item.raw, dict) else {}
+            if item.kind in ("post", "comment") and "author" in raw and raw["author"] is None:
+                self.state.counters.unknown_authors += 1  # §3.7.5: counted per sync
+            post_id = item.post_id or clean_id(raw.get("post_id"))
+            if item.kind == "comment" and post_id:
+                self._touched_posts.add(post_id)  # its thread positions are resolved at commit
         return items
 
     def maybe_commit(self) -> None:
@@ -800,18 +796,23 @@ class LiveSync:
 
     def record_stats(self) -> None:
         """Platform totals (retried while /stats answers zeros), then the coverage metrics."""
+        totals: dict[str, int | None] = {}
+        observed = None
         for _ in range(self.config.stats_attempts):
             response = self.fetch("/stats")
             if response is None or response.status != 200 or not isinstance(response.body, dict):
                 break
             totals = {k: to_int(response.body.get(k)) for k in ("agents", "submolts", "posts", "comments")}
-            if all(v for v in totals.values()):
+            observed = pd.Timestamp(response.observed_at)
+            if all(totals.values()):
+                break
+        with transaction(self.conn):
+            if observed is not None and all(totals.values()):
                 self.conn.execute(
                     "INSERT INTO platform_stats VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [self.society_id, pd.Timestamp(response.observed_at), *totals.values()],
+                    [self.society_id, observed, *totals.values()],
                 )
-                break
-        write_coverage_metrics(self.conn, self.society_id, self.as_of)
+            write_coverage_metrics(self.conn, self.society_id, self.as_of)
 
 
 def _post_path(post_id: str, *rest: str) -> str | None:
