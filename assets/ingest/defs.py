@@ -23,7 +23,7 @@ from dagster import (
 )
 
 from assets.ingest.checks import TRACE_CHECK_NAMES, check_traces
-from assets.ingest.clean import input_fingerprint
+from assets.ingest.clean import input_fingerprint, to_utc_timestamp
 from assets.ingest.canonical_jsonl import parse_canonical_jsonl
 from assets.ingest.moltbook_api import parse_api_dump
 from assets.ingest.moltbook_sync import LiveSync, SyncConfig
@@ -102,7 +102,7 @@ def _import_dump(
             f"society {society_id}: {folder} is not a {kind} dump (found: {found or 'nothing usable'})"
         )
     parse, patterns = DUMP_PARSERS[kind]
-    observed_at = pd.Timestamp(config.observed_at).tz_convert("UTC") if config.observed_at else None
+    observed_at = to_utc_timestamp(config.observed_at) if config.observed_at else None  # naive = UTC
     batch = parse(folder, society_id, observed_at)
     inputs = [folder] if folder.is_file() else [p for pattern in patterns for p in folder.glob(pattern)]
     run_id = f"{kind}:" + input_fingerprint(sorted(inputs))[:16]

@@ -215,7 +215,7 @@ def test_a_sync_killed_at_a_random_point_resumes_to_the_same_tables(tmp_path: Pa
         )
         assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(resumed.stdout.strip().splitlines()[-1])["resumed"] is True
-    assert _hashes(tmp_path / "crash.duckdb") == _hashes(tmp_path / "whole.duckdb")
+    assert _hashes(tmp_path / "crash.duckdb") == _hashes(tmp_path / "whole.duckdb"), f"killed after {kill_after} requests"
 
 
 def test_an_archived_run_replays_into_a_fresh_warehouse(tmp_path: Path) -> None:
