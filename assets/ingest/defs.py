@@ -373,6 +373,7 @@ def moltbook_live_sync(
             "deleted_posts_confirmed": MetadataValue.int(counters.deleted_posts),
             "coverage_gaps": MetadataValue.int(counters.coverage_gaps),
             "high_water_mark": MetadataValue.text(result.state.hwm_ts or "none"),
+            "answer_shape_changes": MetadataValue.md(result.shape_changes.markdown()),
             "raw_archive": MetadataValue.path(str(result.archive_part)),
         },
     )

@@ -66,6 +66,7 @@ from assets.ingest.raw_archive import (
     record_of,
     run_folder,
 )
+from assets.ingest.shape_drift import Shape, ShapeChanges, add_to_shape, compare_shapes, endpoint_of
 from warehouse.writer import transaction, upsert
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ PHASES = ("discovery", "rereads", "comments", "deletions", "profiles", "communit
 # Re-read a post when its age passes one of these points after its last sighting (§7.4).
 REREAD_AGES_S = (300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 14 * 86400, 21 * 86400, 28 * 86400)
 REREAD_WINDOW_S = 30 * 86400
+SHAPE_SAMPLES_PER_RUN = 25  # answers per endpoint fingerprinted for the drift report
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ class SyncState:
     submolt_offset: int = 0
     communities_refreshed_at: str | None = None
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    shapes: dict[str, Shape] = field(default_factory=dict)  # endpoint → answer shape (drift, §3.7.7)
+    shape_samples: dict[str, int] = field(default_factory=dict)  # answers fingerprinted per endpoint
     seq: int = 0  # archive records written by the run
     row_no: int = 0  # quarantine rows numbered so far
     counters: SyncCounters = field(default_factory=SyncCounters)
@@ -163,6 +167,7 @@ class SyncResult:
     state: SyncState
     client_stats: dict[str, Any]
     archive_part: Path | None
+    shape_changes: ShapeChanges  # against the last finished run
 
 
 def _ts(value: str | None) -> pd.Timestamp | None:
@@ -249,13 +254,14 @@ class LiveSync:
             "AND finished_at IS NULL ORDER BY started_at DESC LIMIT 1",
             [self.society_id, SOURCE],
         ).fetchone()
-        if unfinished and (run_id is None or unfinished[0] == run_id):
-            return SyncState.from_json(unfinished[1]), True
         last = self.conn.execute(
             "SELECT cursor_json FROM ingest_runs WHERE society_id = ? AND source = ? "
             "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
             [self.society_id, SOURCE],
         ).fetchone()
+        self._previous_shapes: dict[str, Shape] = SyncState.from_json(last[0]).shapes if last else {}
+        if unfinished and (run_id is None or unfinished[0] == run_id):
+            return SyncState.from_json(unfinished[1]), True
         state = SyncState(run_id=run_id or new_run_id(self.started_at))
         if last:
             previous = SyncState.from_json(last[0])
@@ -284,6 +290,11 @@ class LiveSync:
         self.state.counters.requested += 1
         if self.state.as_of is None:
             self.state.as_of = response.observed_at.isoformat()
+        endpoint = endpoint_of(response.path)
+        sampled = self.state.shape_samples.get(endpoint, 0)
+        if response.status == 200 and response.body is not None and sampled < SHAPE_SAMPLES_PER_RUN:
+            add_to_shape(self.state.shapes.setdefault(endpoint, {}), response.body)
+            self.state.shape_samples[endpoint] = sampled + 1
         if response.status == 404:
             self.state.counters.not_found += 1
         return response
@@ -490,12 +501,16 @@ class LiveSync:
             raise
         finally:
             self.archive.close()
+        changes = compare_shapes(self._previous_shapes, self.state.shapes)
+        if changes.any:
+            log.warning("answer shapes changed since the last run:\n%s", changes.markdown())
         return SyncResult(
             run_id=self.state.run_id,
             resumed=self.resumed,
             state=self.state,
             client_stats=asdict(self.client.stats),
             archive_part=self.archive.path,
+            shape_changes=changes,
         )
 
     def discover(self) -> None:

@@ -129,6 +129,22 @@ def test_a_capped_first_walk_is_continued_by_the_next_runs(tmp_path: Path) -> No
     assert set(stored["post_id"]) == set(site.posts)
 
 
+def test_a_changed_answer_shape_is_reported_and_still_parsed(tmp_path: Path) -> None:
+    site = _synthetic(30)
+    warehouse, archive = tmp_path / "w.duckdb", tmp_path / "raw"
+    with ReplayServer(site, served_at=SERVED_AT) as server:
+        first = _sync(warehouse, server, archive, run_id="live:1")
+    before = _hashes(warehouse, CANONICAL)
+    every_answer_drifts = FaultPlan(rate=1.0, kinds=("drift",))
+    with ReplayServer(site, served_at=SERVED_AT, faults=every_answer_drifts) as server:
+        second = _sync(warehouse, server, archive, run_id="live:2")
+    assert not first.shape_changes.any
+    changes = second.shape_changes
+    assert "posts[].comment_count: number → str" in changes.retyped["/posts"]
+    assert "posts: number → str" in changes.retyped["/stats"]
+    assert _hashes(warehouse, CANONICAL) == before  # same values, so the same rows
+
+
 def test_offset_and_cursor_eras_give_the_same_tables(tmp_path: Path) -> None:
     site = _synthetic(80)
     hashes = []

@@ -62,6 +62,7 @@ def test_a_keyed_run_reports_its_work_and_never_shows_the_key(tmp_path, monkeypa
     assert traces["inserted"].value > 0 and traces["quarantined"].value == 0
     assert traces["stored_posts"].value == 40
     assert "comment_coverage" in metadata["moltbook_live_coverage"]
+    assert traces["answer_shape_changes"].value == "no change"  # the first run has nothing to compare
 
     events = instance.all_logs(result.run_id)
     assert events
