@@ -66,6 +66,7 @@ from assets.ingest.raw_archive import (
     record_of,
     run_folder,
 )
+from assets.metrics.registry import MetricSpec
 from assets.ingest.shape_drift import Shape, ShapeChanges, add_to_shape, compare_shapes, endpoint_of
 from warehouse.writer import transaction, upsert
 
@@ -857,6 +858,20 @@ def _last_schedule_point(created_at: Any, as_of: pd.Timestamp) -> pd.Timestamp |
 
 # --------------------------------------------------------------------------------------------
 # Coverage (§7.6)
+
+
+def _coverage_spec(metric: str, unit: str, direction: str) -> MetricSpec:
+    return MetricSpec("coverage", metric, unit, "proposed", "none", direction, None, "none", "MOLTBOOK_API §7.6")
+
+
+#: What write_coverage_metrics writes to society_metric: collection quality, not behaviour.
+COVERAGE_REGISTRY = [
+    _coverage_spec("comment_coverage", "posts", "well below 1 on Moltbook (about 0.24 in one large crawl)"),
+    _coverage_spec("posts_below_full_comment_coverage", "posts", "share of threads with a comment deficit"),
+    _coverage_spec("deleted_post_share", "posts", "mass spam deletions make it large"),
+    _coverage_spec("platform_post_coverage", "posts", "a lower bound: /stats counts deleted posts"),
+    _coverage_spec("platform_comment_coverage", "comments", "a lower bound: /stats counts deleted comments"),
+]
 
 
 def write_coverage_metrics(conn: duckdb.DuckDBPyConnection, society_id: str, as_of: pd.Timestamp) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
     MetricRow,
     bootstrap_ci,
@@ -265,16 +266,28 @@ def concentration_metrics(
     return rows
 
 
-#: Names this module writes to society_metric, in order (for the metric registry).
-CONCENTRATION_METRIC_NAMES = [
-    "agent_posting_gini",
-    "agent_upvote_gini",
-    "upvote_minus_posting_gini",
-    "post_upvote_gini",
-    "community_post_hhi_norm",
-    "community_post_top1_share",
-    "community_post_top5_share",
-    "post_comment_top1pct_share",
-    "agent_engagement_top1pct_share",
-    "zero_upvote_comment_share",
+def _influence_spec(metric: str, unit: str, ci: str, direction: str, value: str | None = None,
+                    evidence: str = "none", source: str | None = None) -> MetricSpec:
+    # §4.4: the formulas and populations are proposed; the findings are the papers'.
+    return MetricSpec("influence", metric, unit, "proposed", ci, direction, value, evidence, source)  # type: ignore[arg-type]
+
+
+_CLAWS = "Let There Be Claws, arXiv:2602.20044"
+#: What this module writes to society_metric (ANALYTICS_SPEC §4.4), in order.
+REGISTRY = [
+    _influence_spec("agent_posting_gini", "agents", "bootstrap", "high", "0.601", "P", _CLAWS),
+    _influence_spec("agent_upvote_gini", "agents", "bootstrap", "very high", "0.992", "P", _CLAWS),
+    _influence_spec("upvote_minus_posting_gini", "agents", "bootstrap", "> 0", "0.391", "P", _CLAWS),
+    _influence_spec("post_upvote_gini", "posts", "bootstrap", "high"),
+    _influence_spec("community_post_hhi_norm", "communities", "bootstrap", "high (hub communities)", None, "P",
+                    "Humans welcome to observe, arXiv:2602.10127"),
+    _influence_spec("community_post_top1_share", "communities", "bootstrap", "high", "0.84", "S",
+                    "an independent 5-day crawl published as a blog post"),
+    _influence_spec("community_post_top5_share", "communities", "bootstrap", "high"),
+    _influence_spec("post_comment_top1pct_share", "posts", "bootstrap", "high"),
+    _influence_spec("agent_engagement_top1pct_share", "agents", "bootstrap", "high", "0.29", "P",
+                    "MoltGraph, arXiv:2603.00646"),
+    _influence_spec("zero_upvote_comment_share", "comments", "wilson", "very high", "0.973", "P",
+                    "Form Without Function, arXiv:2604.13052"),
 ]
+CONCENTRATION_METRIC_NAMES = [spec.metric for spec in REGISTRY]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
     MetricRow,
     bootstrap_mean_ci,
@@ -262,17 +263,29 @@ def thread_metrics(
 
 
 #: Names this module writes to society_metric, in order (for the metric registry).
-THREAD_METRIC_NAMES = [
-    "mean_max_depth",
-    "mean_comment_depth",
-    "share_comments_depth1",
-    "unanswered_comment_share",
-    "flat_thread_share",
-    "mean_max_width",
-    "first_comment_delay_median_s",
-    "thread_lifespan_median_s",
-    "thread_half_life_median_s",
-    "author_return_rate",
-    "uncommented_post_share",
-    "capped_thread_share",
+def _thread_spec(metric: str, unit: str, provenance: str, ci: str, direction: str,
+                 value: str | None = None, evidence: str = "none", source: str | None = None) -> MetricSpec:
+    return MetricSpec("threads", metric, unit, provenance, ci, direction, value, evidence, source)  # type: ignore[arg-type]
+
+
+_ANATOMY = "Anatomy, arXiv:2602.10131"
+_FORM = "Form Without Function, arXiv:2604.13052"
+#: What this module writes to society_metric (ANALYTICS_SPEC §7.1), in order.
+REGISTRY = [
+    _thread_spec("mean_max_depth", "threads", "paper-named", "bootstrap", "≈ 1.07 (shallow)", "1.07", "P", _ANATOMY),
+    _thread_spec("mean_comment_depth", "comments", "proposed", "bootstrap", "close to 1"),
+    _thread_spec("share_comments_depth1", "comments", "paper-named", "bootstrap", "≈ 0.94", "0.938", "P",
+                 "The Moltbook Illusion (no arXiv id)"),
+    _thread_spec("unanswered_comment_share", "comments", "proposed", "bootstrap", "≈ 0.93", "0.935", "P", _ANATOMY),
+    _thread_spec("flat_thread_share", "threads", "proposed", "wilson", "high", "0.856", "P", _FORM),
+    _thread_spec("mean_max_width", "threads", "paper-named", "bootstrap", "wide and shallow"),
+    _thread_spec("first_comment_delay_median_s", "threads", "proposed", "bootstrap", "tens of seconds", "55 s",
+                 "P", _FORM),
+    _thread_spec("thread_lifespan_median_s", "threads", "proposed", "bootstrap", "minutes", "2.48 min", "P",
+                 "Let There Be Claws, arXiv:2602.20044"),
+    _thread_spec("thread_half_life_median_s", "threads", "proposed", "bootstrap", "short"),
+    _thread_spec("author_return_rate", "threads", "proposed", "wilson", "≈ 0.09", "0.09", "P", _FORM),
+    _thread_spec("uncommented_post_share", "posts", "proposed", "wilson", "none published"),
+    _thread_spec("capped_thread_share", "threads", "proposed", "wilson", "collection artifact, not behaviour"),
 ]
+THREAD_METRIC_NAMES = [spec.metric for spec in REGISTRY]

@@ -14,6 +14,7 @@ from dagster import DagsterInstance
 
 from pipelines.cli import SocietyRun, execute
 from pipelines.definitions import build_definitions
+from assets.metrics.registry import registry_frame
 from pipelines.settings import REPO_ROOT, Settings
 from warehouse.reader import open_reader, query
 
@@ -182,6 +183,15 @@ def test_attention_metrics_match_the_stored_posts(materialized):
     assert posting >= gini - 1e-9
     top1 = _metric(settings, SIM_SOCIETY, "community_post_top1_share")["value"]
     assert 0.6 <= top1 <= 0.95  # the dominant general community
+
+
+def test_every_emitted_metric_has_a_registry_entry(materialized):
+    settings, _, _, _ = materialized
+    emitted = query(settings.warehouse_path, "SELECT DISTINCT family, metric FROM society_metric")
+    registered = set(registry_frame()[["family", "metric"]].itertuples(index=False, name=None))
+    assert not emitted.empty
+    missing = set(emitted.itertuples(index=False, name=None)) - registered
+    assert not missing, f"metrics without a registry entry: {sorted(missing)}"
 
 
 def test_the_report_compares_every_society(materialized):
