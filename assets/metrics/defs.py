@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.ingest.defs import INGEST_ASSETS
 from assets.metrics.concentration import concentration_metrics, concentration_table
+from assets.metrics.provenance import write_metric_registry, write_society_analysis
 from assets.metrics.stats import MetricRow, metrics_frame
 from assets.metrics.threads import thread_metrics, thread_stats
 from pipelines.partitions import WAREHOUSE_POOL, society_partitions
@@ -59,6 +60,8 @@ def _measure_family(
     with warehouse.writer() as conn, transaction(conn):
         replace_society_rows(conn, family_table, society_id, family_rows.assign(computed_at=computed_at))
         upsert(conn, "society_metric", metrics_frame(society_id, metric_rows, computed_at))
+        write_metric_registry(conn)
+        write_society_analysis(conn, society_id, traces.seed, computed_at)
     shown = pd.DataFrame(
         [{"metric": r.metric, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n} for r in metric_rows]
     )

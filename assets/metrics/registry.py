@@ -34,12 +34,15 @@ REGISTRY_COLUMNS = [
 
 
 def all_metric_specs() -> list[MetricSpec]:
-    """Every registered metric; a family module adds its REGISTRY list here when it is wired in."""
+    """Every registered metric: each family module's REGISTRY list."""
     from assets.ingest.moltbook_sync import COVERAGE_REGISTRY
+    from assets.metrics.automation import REGISTRY as AUTOMATION
     from assets.metrics.concentration import REGISTRY as INFLUENCE_CONCENTRATION
     from assets.metrics.threads import REGISTRY as THREADS
+    from assets.metrics.topics import REGISTRY as TOPICS
+    from assets.metrics.toxicity import REGISTRY as TOXICITY
 
-    return [*THREADS, *INFLUENCE_CONCENTRATION, *COVERAGE_REGISTRY]
+    return [*TOPICS, *TOXICITY, *INFLUENCE_CONCENTRATION, *AUTOMATION, *THREADS, *COVERAGE_REGISTRY]
 
 
 def registry_frame() -> pd.DataFrame:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 #: z for a two-sided 95 % interval.
 Z95 = 1.959963984540054
@@ -251,3 +252,53 @@ def metrics_frame(
         }
     )
     return frame[SOCIETY_METRIC_COLUMNS]
+
+
+# --------------------------------------------------------------------------- trends and correlations
+
+
+def ols_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of y on x; NaN when x does not vary."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    xc = x - x.mean()
+    den = float((xc * xc).sum())
+    return float((xc * (y - y.mean())).sum() / den) if den > 0 else float("nan")
+
+
+def pearson(rows: np.ndarray) -> float:
+    """Pearson r of the two columns; NaN when either is constant (r is undefined there)."""
+    x, y = rows[:, 0], rows[:, 1]
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def spearman(rows: np.ndarray) -> float:
+    """Spearman rho: Pearson r of the ranks (average ranks for ties)."""
+    return pearson(np.column_stack([rankdata(rows[:, 0]), rankdata(rows[:, 1])]))
+
+
+def moving_block_bootstrap_ci(
+    data: np.ndarray,
+    stat: Callable[[np.ndarray], float],
+    rng: np.random.Generator,
+    block: int,
+    B: int = 1000,
+) -> tuple[float, float]:
+    """Percentile CI from a moving-block bootstrap (§0.5): the series is rebuilt from randomly
+    placed runs of `block` consecutive rows, which keeps the autocorrelation within a block."""
+    data = np.asarray(data, dtype=float)
+    n = data.shape[0]
+    if n == 0:
+        return math.nan, math.nan
+    length = min(block, n)
+    n_blocks = math.ceil(n / length)
+    starts = rng.integers(0, n - length + 1, size=(B, n_blocks))
+    index = (starts[:, :, None] + np.arange(length)).reshape(B, -1)[:, :n]
+    reps = np.array([stat(data[i]) for i in index])
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return math.nan, math.nan
+    low, high = np.percentile(reps, [2.5, 97.5])
+    return float(low), float(high)

@@ -192,6 +192,18 @@ def test_every_emitted_metric_has_a_registry_entry(materialized):
     assert not emitted.empty
     missing = set(emitted.itertuples(index=False, name=None)) - registered
     assert not missing, f"metrics without a registry entry: {sorted(missing)}"
+    stored = query(settings.warehouse_path, "SELECT family, metric FROM metric_registry")
+    assert set(stored.itertuples(index=False, name=None)) == registered
+
+
+def test_each_society_records_the_models_behind_its_numbers(materialized):
+    settings, _, _, _ = materialized
+    analysis = query(settings.warehouse_path, "SELECT * FROM society_analysis ORDER BY society_id")
+    societies = query(settings.warehouse_path, "SELECT society_id FROM societies ORDER BY society_id")
+    assert list(analysis["society_id"]) == list(societies["society_id"])
+    assert set(analysis["model_id"]) == {"all-MiniLM-L6-v2"}
+    assert analysis["toxicity_method"].str.startswith("offline").all()
+    assert analysis["category_method"].notna().all() and analysis["emotion_method"].notna().all()
 
 
 def test_the_report_compares_every_society(materialized):
