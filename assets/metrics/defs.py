@@ -11,6 +11,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.ingest.defs import INGEST_ASSETS
+from assets.enrich.defs import content_category, text_embeddings, topic_assignments, topic_model_id, toxicity_labels
+from assets.metrics import automation, topics, toxicity
 from assets.metrics.concentration import concentration_metrics, concentration_table
 from assets.metrics.provenance import write_metric_registry, write_society_analysis
 from assets.metrics.stats import MetricRow, metrics_frame
@@ -45,20 +47,23 @@ def _read_society(conn: duckdb.DuckDBPyConnection, society_id: str) -> SocietyTr
     )
 
 
+FamilyTables = dict[str, pd.DataFrame]
+FamilyCompute = Callable[[duckdb.DuckDBPyConnection, str, SocietyTraces], tuple[FamilyTables, list[MetricRow]]]
+
+
 def _measure_family(
-    context: AssetExecutionContext,
-    warehouse: WarehouseResource,
-    family_table: str,
-    compute: Callable[[SocietyTraces], tuple[pd.DataFrame, list[MetricRow]]],
+    context: AssetExecutionContext, warehouse: WarehouseResource, compute: FamilyCompute
 ) -> MaterializeResult:
-    """Read the society, compute a family (drill-down table + society_metric rows), store both."""
+    """Read the society, compute a family (drill-down tables + society_metric rows), store both
+    with the registry and the society's provenance in one transaction."""
     society_id = context.partition_key
     with warehouse.writer() as conn:
         traces = _read_society(conn, society_id)
-    family_rows, metric_rows = compute(traces)
+        tables, metric_rows = compute(conn, society_id, traces)
     computed_at = datetime.now(timezone.utc)
     with warehouse.writer() as conn, transaction(conn):
-        replace_society_rows(conn, family_table, society_id, family_rows.assign(computed_at=computed_at))
+        for table, frame in tables.items():
+            replace_society_rows(conn, table, society_id, frame.assign(computed_at=computed_at))
         upsert(conn, "society_metric", metrics_frame(society_id, metric_rows, computed_at))
         write_metric_registry(conn)
         write_society_analysis(conn, society_id, traces.seed, computed_at)
@@ -67,21 +72,96 @@ def _measure_family(
     )
     return MaterializeResult(
         metadata={
-            "dagster/row_count": MetadataValue.int(len(family_rows)),
+            "dagster/row_count": MetadataValue.int(sum(len(frame) for frame in tables.values())),
+            "family_tables": MetadataValue.json({table: len(frame) for table, frame in tables.items()}),
             "society_metric_rows": MetadataValue.int(len(metric_rows)),
+            "not_available": MetadataValue.int(sum(r.value is None for r in metric_rows)),
             "metrics": MetadataValue.md(shown.to_markdown(index=False, floatfmt=".4g")),
         }
     )
 
 
-def _thread_family(traces: SocietyTraces) -> tuple[pd.DataFrame, list[MetricRow]]:
+def _society_frame(conn: duckdb.DuckDBPyConnection, table: str, society_id: str, columns: str = "*") -> pd.DataFrame:
+    return conn.execute(f"SELECT {columns} FROM {table} WHERE society_id = ?", [society_id]).df()
+
+
+def _embedding_model(conn: duckdb.DuckDBPyConnection, society_id: str) -> str | None:
+    """The embedding model behind most of the society's vectors (one per deployment, normally)."""
+    row = conn.execute(
+        "SELECT model_id FROM text_embeddings WHERE society_id = ? GROUP BY model_id "
+        "ORDER BY count(*) DESC, model_id LIMIT 1",
+        [society_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _base_topic_assignments(conn: duckdb.DuckDBPyConnection, society_id: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The society's base topic model (topic -1 kept) and its assignments, if it was fitted."""
+    embedding_model = _embedding_model(conn, society_id)
+    if embedding_model is None:
+        return None, None
+    model_id = topic_model_id(society_id, embedding_model)
+    frame = conn.execute(
+        "SELECT text_id, model_id, topic, prob FROM topic_assignments WHERE society_id = ? AND model_id = ?",
+        [society_id, model_id],
+    ).df()
+    return (frame, model_id) if not frame.empty else (None, None)
+
+
+def _thread_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
     stats = thread_stats(traces.posts, traces.comments, comment_cap=traces.config.get("comment_cap"))
-    return stats, thread_metrics(traces.posts, traces.comments, stats, society_seed=traces.seed)
+    return {"threads_thread_stats": stats}, thread_metrics(traces.posts, traces.comments, stats, society_seed=traces.seed)
 
 
-def _concentration_family(traces: SocietyTraces) -> tuple[pd.DataFrame, list[MetricRow]]:
+def _concentration_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
     table = concentration_table(traces.posts, traces.comments, traces.config.get("default_community_id"))
-    return table, concentration_metrics(traces.posts, traces.comments, table, society_seed=traces.seed)
+    rows = concentration_metrics(traces.posts, traces.comments, table, society_seed=traces.seed)
+    return {"influence_concentration": table}, rows
+
+
+def _toxicity_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
+    assignments, model_id = _base_topic_assignments(conn, society_id)
+    return toxicity.toxicity_metrics(
+        texts=_society_frame(conn, "texts", society_id, "text_id, kind, post_id, community_id, created_at"),
+        posts=traces.posts,
+        toxicity_labels=_society_frame(conn, "toxicity_labels", society_id),
+        content_category=_society_frame(conn, "content_category", society_id),
+        topic_assignments=assignments,
+        topic_model_id=model_id,
+        time_flags=traces.config.get("time_flags"),
+        society_seed=traces.seed,
+    )
+
+
+def _topics_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
+    assignments, model_id = _base_topic_assignments(conn, society_id)
+    return topics.topics_metrics(
+        traces.posts,
+        _society_frame(conn, "content_category", society_id),
+        assignments,
+        _society_frame(conn, "communities", society_id),
+        topic_model_id=model_id,
+        time_flags=traces.config.get("time_flags"),
+        society_seed=traces.seed,
+    )
+
+
+def _automation_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
+    model_id = _embedding_model(conn, society_id)
+    vectors = None
+    if model_id is not None:
+        vectors = conn.execute(
+            "SELECT text_id, model_id, vector FROM text_embeddings WHERE society_id = ? AND model_id = ?",
+            [society_id, model_id],
+        ).df()
+    return automation.automation_metrics(
+        _society_frame(conn, "texts", society_id),
+        vectors,
+        traces.posts,
+        time_flags=traces.config.get("time_flags"),
+        society_seed=traces.seed,
+        model_id=model_id,
+    )
 
 
 @asset(
@@ -96,7 +176,7 @@ def thread_structure_metrics(
 ) -> MaterializeResult:
     """Thread shape per post (`threads_thread_stats`: depth, width, depth-1 share, unanswered share,
     timing) and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1)."""
-    return _measure_family(context, warehouse, "threads_thread_stats", _thread_family)
+    return _measure_family(context, warehouse, _thread_family)
 
 
 @asset(
@@ -112,7 +192,55 @@ def attention_concentration_metrics(
     """Inequality of attention (`influence_concentration`: Gini, HHI, top-k shares of posts,
     comments and upvotes over agents, posts and communities) and the `influence` family of
     `society_metric` (ANALYTICS_SPEC §4.4)."""
-    return _measure_family(context, warehouse, "influence_concentration", _concentration_family)
+    return _measure_family(context, warehouse, _concentration_family)
 
 
-METRIC_ASSETS = [thread_structure_metrics, attention_concentration_metrics]
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="metrics",
+    kinds={"duckdb"},
+    deps=[toxicity_labels, content_category, topic_assignments],
+)
+def toxicity_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """How toxic the society is and where (ANALYTICS_SPEC §2.2): level shares, risk by content
+    category, topic and community, harmful share over time, volume-harm correlation and the
+    engagement ratio of harmful posts; the `toxicity` family of `society_metric`."""
+    return _measure_family(context, warehouse, _toxicity_family)
+
+
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="metrics",
+    kinds={"duckdb"},
+    deps=[content_category, topic_assignments],
+)
+def topic_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """What the society talks about (ANALYTICS_SPEC §1.4): A–I category shares and their trends,
+    category entropy, community topic specialization and community theme clusters; the `topics`
+    family of `society_metric`."""
+    return _measure_family(context, warehouse, _topics_family)
+
+
+@asset(
+    partitions_def=society_partitions,
+    pool=WAREHOUSE_POOL,
+    group_name="metrics",
+    kinds={"duckdb"},
+    deps=[text_embeddings],
+)
+def automation_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """Whether activity is organic or automated (ANALYTICS_SPEC §6): exact and near-duplicate
+    templates, flood bursts, heartbeat timing and activity concentration with coordination
+    episodes; the `automation` family of `society_metric`."""
+    return _measure_family(context, warehouse, _automation_family)
+
+
+METRIC_ASSETS = [
+    thread_structure_metrics,
+    attention_concentration_metrics,
+    toxicity_metrics,
+    topic_metrics,
+    automation_metrics,
+]

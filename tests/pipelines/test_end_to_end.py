@@ -130,7 +130,7 @@ def test_every_stage_wrote_rows_for_every_society(materialized):
         assert row["categories"] == row["posts"], society_id
         texts = row["posts"] + row["comments"]
         assert row["toxicity"] == row["emotions"] == row["languages"] == texts, society_id
-        assert row["families"] == 2, society_id  # threads and influence
+        assert row["families"] == 5, society_id  # topics, toxicity, influence, automation, threads
     sim = per_society.loc[SIM_SOCIETY]
     assert sim["posts"] >= 100
     echo = query(settings.warehouse_path, "SELECT kind, config_json FROM societies WHERE society_id = ?",
