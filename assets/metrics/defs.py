@@ -8,7 +8,7 @@ from typing import Callable
 
 import duckdb
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from assets.ingest.defs import INGEST_ASSETS
 from assets.enrich.defs import content_category, text_embeddings, topic_assignments, topic_model_id, toxicity_labels
@@ -164,83 +164,52 @@ def _automation_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces:
     )
 
 
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="metrics",
-    kinds={"duckdb"},
-    deps=INGEST_ASSETS,
+def _family_asset(name: str, compute: FamilyCompute, deps: list, description: str) -> AssetsDefinition:
+    """The per-society asset of one metric family: every family runs the same read-compute-store path."""
+
+    @asset(
+        name=name,
+        description=description,
+        partitions_def=society_partitions,
+        pool=WAREHOUSE_POOL,
+        group_name="metrics",
+        kinds={"duckdb"},
+        deps=deps,
+    )
+    def measure(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        return _measure_family(context, warehouse, compute)
+
+    return measure
+
+
+topic_metrics = _family_asset(
+    "topic_metrics", _topics_family, [content_category, topic_assignments],
+    "What the society talks about (ANALYTICS_SPEC §1.4): A–I category shares and their trends, category "
+    "entropy, community topic specialization and community theme clusters; the `topics` family of "
+    "`society_metric`.",
 )
-def thread_structure_metrics(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    """Thread shape per post (`threads_thread_stats`: depth, width, depth-1 share, unanswered share,
-    timing) and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1)."""
-    return _measure_family(context, warehouse, _thread_family)
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="metrics",
-    kinds={"duckdb"},
-    deps=INGEST_ASSETS,
+toxicity_metrics = _family_asset(
+    "toxicity_metrics", _toxicity_family, [toxicity_labels, content_category, topic_assignments],
+    "How toxic the society is and where (ANALYTICS_SPEC §2.2): level shares, risk by content category, "
+    "topic and community, harmful share over time, volume-harm correlation and the engagement ratio of "
+    "harmful posts; the `toxicity` family of `society_metric`.",
 )
-def attention_concentration_metrics(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
-    """Inequality of attention (`influence_concentration`: Gini, HHI, top-k shares of posts,
-    comments and upvotes over agents, posts and communities) and the `influence` family of
-    `society_metric` (ANALYTICS_SPEC §4.4)."""
-    return _measure_family(context, warehouse, _concentration_family)
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="metrics",
-    kinds={"duckdb"},
-    deps=[toxicity_labels, content_category, topic_assignments],
+attention_concentration_metrics = _family_asset(
+    "attention_concentration_metrics", _concentration_family, INGEST_ASSETS,
+    "Inequality of attention (`influence_concentration`: Gini, HHI, top-k shares of posts, comments and "
+    "upvotes over agents, posts and communities) and the `influence` family of `society_metric` "
+    "(ANALYTICS_SPEC §4.4).",
 )
-def toxicity_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """How toxic the society is and where (ANALYTICS_SPEC §2.2): level shares, risk by content
-    category, topic and community, harmful share over time, volume-harm correlation and the
-    engagement ratio of harmful posts; the `toxicity` family of `society_metric`."""
-    return _measure_family(context, warehouse, _toxicity_family)
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="metrics",
-    kinds={"duckdb"},
-    deps=[content_category, topic_assignments],
+automation_metrics = _family_asset(
+    "automation_metrics", _automation_family, [text_embeddings],
+    "Whether activity is organic or automated (ANALYTICS_SPEC §6): exact and near-duplicate templates, "
+    "flood bursts, heartbeat timing and activity concentration with coordination episodes; the "
+    "`automation` family of `society_metric`.",
 )
-def topic_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """What the society talks about (ANALYTICS_SPEC §1.4): A–I category shares and their trends,
-    category entropy, community topic specialization and community theme clusters; the `topics`
-    family of `society_metric`."""
-    return _measure_family(context, warehouse, _topics_family)
-
-
-@asset(
-    partitions_def=society_partitions,
-    pool=WAREHOUSE_POOL,
-    group_name="metrics",
-    kinds={"duckdb"},
-    deps=[text_embeddings],
+thread_structure_metrics = _family_asset(
+    "thread_structure_metrics", _thread_family, INGEST_ASSETS,
+    "Thread shape per post (`threads_thread_stats`: depth, width, depth-1 share, unanswered share, timing) "
+    "and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1).",
 )
-def automation_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """Whether activity is organic or automated (ANALYTICS_SPEC §6): exact and near-duplicate
-    templates, flood bursts, heartbeat timing and activity concentration with coordination
-    episodes; the `automation` family of `society_metric`."""
-    return _measure_family(context, warehouse, _automation_family)
 
-
-METRIC_ASSETS = [
-    thread_structure_metrics,
-    attention_concentration_metrics,
-    toxicity_metrics,
-    topic_metrics,
-    automation_metrics,
-]
+METRIC_ASSETS = [topic_metrics, toxicity_metrics, attention_concentration_metrics, automation_metrics, thread_structure_metrics]
