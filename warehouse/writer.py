@@ -174,9 +174,25 @@ def upsert(
 def replace_society_rows(
     conn: duckdb.DuckDBPyConnection, table: str, society_id: str, frame: pd.DataFrame
 ) -> UpsertCounts:
-    """Swap a derived table's rows for one society (metrics, topic assignments) for new ones."""
+    """Swap a derived table's rows for one society (metrics, topic assignments) for new ones.
+
+    A drill-down table without a primary key (its natural key holds a NULL, such as the window
+    start of window `all`) takes the new rows as they are.
+    """
     conn.execute(f'DELETE FROM "{table}" WHERE society_id = ?', [society_id])
     frame = frame.assign(society_id=society_id)
+    try:
+        primary_key(conn, table)
+    except KeyError:
+        if frame.empty:
+            return UpsertCounts()
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        conn.register("_rows", frame)
+        try:
+            conn.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM _rows')
+        finally:
+            conn.unregister("_rows")
+        return UpsertCounts(inserted=len(frame))
     return upsert(conn, table, frame)
 
 

@@ -12,7 +12,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 
 from assets.ingest.defs import INGEST_ASSETS
 from assets.enrich.defs import content_category, text_embeddings, topic_assignments, topic_model_id, toxicity_labels
-from assets.metrics import automation, topics, toxicity
+from assets.metrics import automation, influence_graph, topics, toxicity
 from assets.metrics.concentration import concentration_metrics, concentration_table
 from assets.metrics.provenance import write_metric_registry, write_society_analysis
 from assets.metrics.stats import MetricRow, metrics_frame
@@ -119,6 +119,13 @@ def _concentration_family(conn: duckdb.DuckDBPyConnection, society_id: str, trac
     return {"influence_concentration": table}, rows
 
 
+def _influence_graph_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
+    votes = _society_frame(conn, "votes", society_id)  # empty on live platforms: upvote edges absent
+    return influence_graph.influence_graph_metrics(
+        traces.posts, traces.comments, votes if not votes.empty else None, society_seed=traces.seed
+    )
+
+
 def _toxicity_family(conn: duckdb.DuckDBPyConnection, society_id: str, traces: SocietyTraces) -> tuple[FamilyTables, list[MetricRow]]:
     assignments, model_id = _base_topic_assignments(conn, society_id)
     return toxicity.toxicity_metrics(
@@ -200,6 +207,12 @@ attention_concentration_metrics = _family_asset(
     "upvotes over agents, posts and communities) and the `influence` family of `society_metric` "
     "(ANALYTICS_SPEC §4.4).",
 )
+influence_graph_metrics = _family_asset(
+    "influence_graph_metrics", _influence_graph_family, INGEST_ASSETS,
+    "Who answers whom (ANALYTICS_SPEC §4.1, 4.2, 4.5): the reply graph by post author and by parent "
+    "author (`influence_edges`), agent in/out strength, PageRank and HITS (`influence_agent_scores`), "
+    "reciprocity, reply-back rate and path lengths (`influence_graph_summary`); `influence` metrics.",
+)
 automation_metrics = _family_asset(
     "automation_metrics", _automation_family, [text_embeddings],
     "Whether activity is organic or automated (ANALYTICS_SPEC §6): exact and near-duplicate templates, "
@@ -212,4 +225,11 @@ thread_structure_metrics = _family_asset(
     "and the `threads` family of `society_metric` (ANALYTICS_SPEC §7.1).",
 )
 
-METRIC_ASSETS = [topic_metrics, toxicity_metrics, attention_concentration_metrics, automation_metrics, thread_structure_metrics]
+METRIC_ASSETS = [
+    topic_metrics,
+    toxicity_metrics,
+    attention_concentration_metrics,
+    influence_graph_metrics,
+    automation_metrics,
+    thread_structure_metrics,
+]

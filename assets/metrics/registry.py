@@ -38,11 +38,12 @@ def all_metric_specs() -> list[MetricSpec]:
     from assets.ingest.moltbook_sync import COVERAGE_REGISTRY
     from assets.metrics.automation import REGISTRY as AUTOMATION
     from assets.metrics.concentration import REGISTRY as INFLUENCE_CONCENTRATION
+    from assets.metrics.influence_graph import REGISTRY as INFLUENCE_GRAPH
     from assets.metrics.threads import REGISTRY as THREADS
     from assets.metrics.topics import REGISTRY as TOPICS
     from assets.metrics.toxicity import REGISTRY as TOXICITY
 
-    return [*TOPICS, *TOXICITY, *INFLUENCE_CONCENTRATION, *AUTOMATION, *THREADS, *COVERAGE_REGISTRY]
+    return [*TOPICS, *TOXICITY, *INFLUENCE_CONCENTRATION, *INFLUENCE_GRAPH, *AUTOMATION, *THREADS, *COVERAGE_REGISTRY]
 
 
 def registry_frame() -> pd.DataFrame:
