@@ -16,7 +16,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
-from warehouse.batch import CanonicalBatch
+from warehouse.batch import CanonicalBatch, QuarantinedRow
 from warehouse.migrate import migrate
 
 # Columns whose stored value is combined with a new observation instead of overwritten.
@@ -71,6 +71,16 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, name: str, data: object) -> Iterator[None]:
+    """`data` (a DataFrame or Arrow table) readable by SQL as view `name` inside the block."""
+    conn.register(name, data)
+    try:
+        yield
+    finally:
+        conn.unregister(name)
 
 
 def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -131,15 +141,12 @@ def upsert(
     present = [c for c in columns if c in frame.columns]
     staged = frame[present].drop_duplicates(subset=key, keep="last")
     stage_name = f"_stage_{table}"
-    conn.register("_incoming", staged)
-    try:
+    column_list = ", ".join(f'"{c}"' for c in present)
+    with registered(conn, "_incoming", staged):
         conn.execute(f'CREATE OR REPLACE TEMP TABLE "{stage_name}" AS SELECT * FROM "{table}" LIMIT 0')
-        column_list = ", ".join(f'"{c}"' for c in present)
         conn.execute(
             f'INSERT INTO "{stage_name}" ({column_list}) SELECT {column_list} FROM _incoming'
         )
-    finally:
-        conn.unregister("_incoming")
 
     key_match = " AND ".join(f's."{k}" = t."{k}"' for k in key)
     inserted = conn.execute(
@@ -187,13 +194,55 @@ def replace_society_rows(
         if frame.empty:
             return UpsertCounts()
         columns = ", ".join(f'"{c}"' for c in frame.columns)
-        conn.register("_rows", frame)
-        try:
+        with registered(conn, "_rows", frame):
             conn.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM _rows')
-        finally:
-            conn.unregister("_rows")
         return UpsertCounts(inserted=len(frame))
     return upsert(conn, table, frame)
+
+
+def upsert_canonical(conn: duckdb.DuckDBPyConnection, batch: CanonicalBatch) -> dict[str, UpsertCounts]:
+    """Upsert a batch's society row and canonical tables; must run inside the caller's transaction."""
+    society = dict(batch.society)
+    if isinstance(society.get("config_json"), (dict, list)):
+        society["config_json"] = json.dumps(society["config_json"], sort_keys=True)
+    counts = {"societies": upsert(conn, "societies", pd.DataFrame([society]))}
+    for table, frame in batch.tables.items():
+        if frame.empty:
+            continue
+        if "society_id" not in frame.columns:
+            frame = frame.assign(society_id=batch.society_id)
+        counts[table] = upsert(conn, table, frame)
+    return counts
+
+
+def upsert_quarantine(
+    conn: duckdb.DuckDBPyConnection,
+    society_id: str,
+    run_id: str,
+    rows: list[QuarantinedRow],
+    *,
+    row_offset: int = 0,
+) -> int:
+    """Store quarantined rows under (run_id, row_offset + row_no); inside the caller's transaction.
+
+    A run written in several batches numbers each batch's rows after the previous ones.
+    """
+    frame = pd.DataFrame(
+        [
+            {
+                "society_id": society_id,
+                "run_id": run_id,
+                "row_no": row_offset + row.row_no,
+                "source": row.source,
+                "raw": row.raw,
+                "reason": row.reason,
+            }
+            for row in rows
+        ],
+        columns=["society_id", "run_id", "row_no", "source", "raw", "reason"],
+    )
+    upsert(conn, "quarantine", frame)
+    return len(frame)
 
 
 def write_batch(
@@ -211,33 +260,9 @@ def write_batch(
     """
     society_id = batch.society_id
     result = BatchResult(run_id=run_id)
-    society = dict(batch.society)
-    if isinstance(society.get("config_json"), (dict, list)):
-        society["config_json"] = json.dumps(society["config_json"], sort_keys=True)
     with transaction(conn):
-        result.per_table["societies"] = upsert(conn, "societies", pd.DataFrame([society]))
-        for table, frame in batch.tables.items():
-            if frame.empty:
-                continue
-            if "society_id" not in frame.columns:
-                frame = frame.assign(society_id=society_id)
-            result.per_table[table] = upsert(conn, table, frame)
-        quarantine = pd.DataFrame(
-            [
-                {
-                    "society_id": society_id,
-                    "run_id": run_id,
-                    "row_no": row.row_no,
-                    "source": row.source,
-                    "raw": row.raw,
-                    "reason": row.reason,
-                }
-                for row in batch.quarantine
-            ],
-            columns=["society_id", "run_id", "row_no", "source", "raw", "reason"],
-        )
-        upsert(conn, "quarantine", quarantine)
-        result.quarantined = len(quarantine)
+        result.per_table = upsert_canonical(conn, batch)
+        result.quarantined = upsert_quarantine(conn, society_id, run_id, batch.quarantine)
         fetched = sum(len(f) for f in batch.tables.values()) + len(batch.quarantine)
         run_row = pd.DataFrame(
             [

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from assets.enrich.embedders import Embedder, content_hash
-from warehouse.writer import transaction, upsert
+from warehouse.writer import registered, transaction, upsert
 
 __all__ = [
     "EmbeddingBatch",
@@ -141,12 +141,9 @@ def _query_with_table(
 ) -> pa.Table:
     """Run `sql` with `rows` registered as view `name`, read whole: the Arrow result streams
     lazily, so it must be read while the registered view still exists."""
-    conn.register(name, rows)
-    try:
+    with registered(conn, name, rows):
         result = conn.execute(sql, params).arrow()
         return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
-    finally:
-        conn.unregister(name)
 
 
 def _matrix(table: pa.Table) -> np.ndarray:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
+import duckdb
 import pandas as pd
 from dagster import (
     AssetCheckResult,
@@ -22,7 +23,7 @@ from dagster import (
     multi_asset,
 )
 
-from assets.ingest.checks import TRACE_CHECK_NAMES, check_traces
+from assets.ingest.checks import TRACE_CHECK_NAMES, CheckOutcome, check_traces
 from assets.ingest.clean import input_fingerprint, to_utc_timestamp
 from assets.ingest.canonical_jsonl import parse_canonical_jsonl
 from assets.ingest.moltbook_api import parse_api_dump
@@ -123,12 +124,7 @@ def _write_and_check(
         raise ValueError(f"batch is for {batch.society_id}, partition is {context.partition_key}")
     with warehouse.writer() as conn:
         result = write_batch(conn, batch, run_id=run_id, source=source, started_at=started_at)
-        stored = {
-            table: conn.execute(
-                f"SELECT count(*) FROM {table} WHERE society_id = ?", [batch.society_id]
-            ).fetchone()[0]
-            for table in ("posts", "comments", "agents", "communities")
-        }
+        stored = _stored_metadata(conn, batch.society_id)
         outcomes = check_traces(conn, batch.society_id)
         quarantine_reasons = conn.execute(
             "SELECT reason, count(*) AS n FROM quarantine WHERE society_id = ? AND run_id = ? "
@@ -141,8 +137,7 @@ def _write_and_check(
     )
     yield MaterializeResult(
         metadata={
-            "dagster/row_count": MetadataValue.int(int(stored["posts"] + stored["comments"])),
-            **{f"stored_{table}": MetadataValue.int(int(n)) for table, n in stored.items()},
+            **stored,
             "batch_rows": MetadataValue.json(batch.row_counts()),
             "inserted": MetadataValue.int(result.inserted),
             "updated": MetadataValue.int(result.updated),
@@ -153,8 +148,26 @@ def _write_and_check(
             "ingest_run_id": MetadataValue.text(run_id),
         }
     )
+    yield from _check_results(outcomes)
+
+
+def _stored_metadata(conn: duckdb.DuckDBPyConnection, society_id: str) -> dict[str, MetadataValue]:
+    """Row counts the society now has: posts + comments as the row count, and each table."""
+    stored = {
+        table: conn.execute(f"SELECT count(*) FROM {table} WHERE society_id = ?", [society_id]).fetchone()[0]
+        for table in ("posts", "comments", "agents", "communities")
+    }
+    return {
+        "dagster/row_count": MetadataValue.int(int(stored["posts"] + stored["comments"])),
+        **{f"stored_{table}": MetadataValue.int(int(n)) for table, n in stored.items()},
+    }
+
+
+def _check_results(outcomes: list[CheckOutcome], asset_key: Optional[str] = None) -> Iterator[AssetCheckResult]:
+    """The trace checks as Dagster check results (of `asset_key` when the asset has several)."""
     for outcome in outcomes:
         yield AssetCheckResult(
+            asset_key=asset_key,
             check_name=outcome.name,
             passed=outcome.passed,
             severity=AssetCheckSeverity.ERROR,
@@ -338,10 +351,7 @@ def moltbook_live_sync(
             "ORDER BY metric",
             [society_id],
         ).df()
-        stored = {
-            table: conn.execute(f"SELECT count(*) FROM {table} WHERE society_id = ?", [society_id]).fetchone()[0]
-            for table in ("posts", "comments", "agents", "communities")
-        }
+        stored = _stored_metadata(conn, society_id)
     counters = result.state.counters
     stats = result.client_stats
     context.log.info(
@@ -352,8 +362,7 @@ def moltbook_live_sync(
     yield MaterializeResult(
         asset_key="moltbook_live_traces",
         metadata={
-            "dagster/row_count": MetadataValue.int(int(stored["posts"] + stored["comments"])),
-            **{f"stored_{table}": MetadataValue.int(int(n)) for table, n in stored.items()},
+            **stored,
             "ingest_run_id": MetadataValue.text(result.run_id),
             "resumed": MetadataValue.bool(result.resumed),
             "requested": MetadataValue.int(counters.requested),
@@ -388,14 +397,7 @@ def moltbook_live_sync(
             },
         },
     )
-    for outcome in outcomes:
-        yield AssetCheckResult(
-            asset_key="moltbook_live_traces",
-            check_name=outcome.name,
-            passed=outcome.passed,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={"failures": outcome.failures, "detail": outcome.detail},
-        )
+    yield from _check_results(outcomes, asset_key="moltbook_live_traces")
 
 
 INGEST_ASSETS = [

@@ -66,9 +66,10 @@ from assets.ingest.raw_archive import (
     record_of,
     run_folder,
 )
-from assets.metrics.registry import MetricSpec
 from assets.ingest.shape_drift import Shape, ShapeChanges, add_to_shape, compare_shapes, endpoint_of
-from warehouse.writer import transaction, upsert
+from assets.metrics.registry import MetricSpec
+from assets.metrics.stats import MetricRow, metrics_frame
+from warehouse.writer import registered, transaction, upsert, upsert_canonical, upsert_quarantine
 
 log = logging.getLogger(__name__)
 
@@ -260,12 +261,12 @@ class LiveSync:
             "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
             [self.society_id, SOURCE],
         ).fetchone()
-        self._previous_shapes: dict[str, Shape] = SyncState.from_json(last[0]).shapes if last else {}
+        previous = SyncState.from_json(last[0]) if last else None
+        self._previous_shapes: dict[str, Shape] = previous.shapes if previous else {}
         if unfinished and (run_id is None or unfinished[0] == run_id):
             return SyncState.from_json(unfinished[1]), True
         state = SyncState(run_id=run_id or new_run_id(self.started_at))
-        if last:
-            previous = SyncState.from_json(last[0])
+        if previous:
             state.hwm_ts, state.hwm_ids = previous.hwm_ts, previous.hwm_ids
             state.backfill_tokens = previous.backfill_tokens
             state.communities_refreshed_at = previous.communities_refreshed_at
@@ -327,34 +328,16 @@ class LiveSync:
         """Archive first, then rows + crawl state + progress in one transaction."""
         self.archive.flush()
         finish_collection(self.collector)
-        batch = self.collector.batch(self._society_row())
+        batch = self.collector.batch(live_society_row(self.society_id, self.client.base_url))
         counters = self.state.counters
         with transaction(self.conn):
-            for table, frame in [("societies", pd.DataFrame([self._society_json()]))] + list(
-                batch.tables.items()
-            ):
-                if frame.empty:
-                    continue
-                counts = upsert(self.conn, table, frame.assign(society_id=self.society_id))
+            for table, counts in upsert_canonical(self.conn, batch).items():
                 if table != "societies":
                     counters.inserted += counts.inserted
                     counters.updated += counts.updated
-            if batch.quarantine:
-                rows = pd.DataFrame(
-                    [
-                        {
-                            "society_id": self.society_id,
-                            "run_id": self.state.run_id,
-                            "row_no": self.state.row_no + q.row_no,
-                            "source": q.source,
-                            "raw": q.raw,
-                            "reason": q.reason,
-                        }
-                        for q in batch.quarantine
-                    ]
-                )
-                upsert(self.conn, "quarantine", rows)
-                counters.quarantined += len(rows)
+            counters.quarantined += upsert_quarantine(
+                self.conn, self.society_id, self.state.run_id, batch.quarantine, row_offset=self.state.row_no
+            )
             self.state.row_no += self.collector.rows_numbered
             self._resolve_threads()
             self._write_listed_marks()
@@ -367,30 +350,17 @@ class LiveSync:
         self._crawl_posts.clear()
         self._crawl_agents.clear()
 
-    def _society_row(self) -> dict[str, Any]:
-        return society_row(
-            self.society_id, self.client.base_url, comment_cap=COMMENT_CAP,
-            parser=SOURCE, parser_version=PARSER_VERSION, kind="live",
-        )
-
-    def _society_json(self) -> dict[str, Any]:
-        row = self._society_row()
-        return {**row, "config_json": json.dumps(row["config_json"], sort_keys=True)}
-
     def _resolve_threads(self) -> None:
         """root_id and depth of the touched posts' comments, from every stored parent link."""
         if not self._touched_posts:
             return
         ids = pd.DataFrame({"post_id": sorted(self._touched_posts)})
-        self.conn.register("_touched", ids)
-        try:
+        with registered(self.conn, "_touched", ids):
             stored = self.conn.execute(
                 "SELECT c.comment_id, c.parent_id, c.root_id, c.depth FROM comments c "
                 "JOIN _touched t ON c.post_id = t.post_id WHERE c.society_id = ?",
                 [self.society_id],
             ).df()
-        finally:
-            self.conn.unregister("_touched")
         parents = {
             row.comment_id: (row.parent_id if isinstance(row.parent_id, str) else None)
             for row in stored.itertuples(index=False)
@@ -405,15 +375,12 @@ class LiveSync:
                 changes.append({"comment_id": row.comment_id, "root_id": root, "depth": depth})
         if changes:
             frame = pd.DataFrame(changes).astype({"depth": "int64"})
-            self.conn.register("_positions", frame)
-            try:
+            with registered(self.conn, "_positions", frame):
                 self.conn.execute(
                     "UPDATE comments SET root_id = p.root_id, depth = p.depth FROM _positions p "
                     "WHERE comments.society_id = ? AND comments.comment_id = p.comment_id",
                     [self.society_id],
                 )
-            finally:
-                self.conn.unregister("_positions")
 
     def _write_listed_marks(self) -> None:
         """Which run last listed each post: a post missing from a complete re-listing of its
@@ -440,15 +407,12 @@ class LiveSync:
                     frame[column] = pd.to_datetime(frame[column], utc=True)
             names = ", ".join(columns)
             updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
-            self.conn.register("_crawl", frame)
-            try:
+            with registered(self.conn, "_crawl", frame):
                 self.conn.execute(
                     f"INSERT INTO {table} (society_id, {key}, {names}) "
                     f"SELECT ?, {key}, {names} FROM _crawl ON CONFLICT DO UPDATE SET {updates}",
                     [self.society_id],
                 )
-            finally:
-                self.conn.unregister("_crawl")
 
     def _write_run_row(self, finished: bool) -> None:
         c = self.state.counters
@@ -902,15 +866,9 @@ def write_coverage_metrics(conn: duckdb.DuckDBPyConnection, society_id: str, as_
     if stats:
         metrics.append(("platform_post_coverage", n_posts / stats[0] if stats[0] else None, int(n_posts)))
         metrics.append(("platform_comment_coverage", n_comments / stats[1] if stats[1] else None, int(n_comments)))
-    frame = pd.DataFrame(
-        [
-            {"society_id": society_id, "family": "coverage", "metric": name, "value": value,
-             "n": n, "computed_at": as_of}
-            for name, value, n in metrics
-        ]
-    )
+    rows = [MetricRow("coverage", name, value, None, None, n) for name, value, n in metrics]
     conn.execute("DELETE FROM society_metric WHERE society_id = ? AND family = 'coverage'", [society_id])
-    upsert(conn, "society_metric", frame)
+    upsert(conn, "society_metric", metrics_frame(society_id, rows, as_of))
 
 
 # --------------------------------------------------------------------------------------------
@@ -940,17 +898,8 @@ def replay_archive(
     def flush() -> None:
         nonlocal collector, pending
         finish_collection(collector)
-        row = society_row(
-            society_id, source_uri, comment_cap=COMMENT_CAP, parser=SOURCE,
-            parser_version=PARSER_VERSION, kind="live",
-        )
-        batch = collector.batch(row)
         with transaction(conn):
-            society = {**row, "config_json": json.dumps(row["config_json"], sort_keys=True)}
-            upsert(conn, "societies", pd.DataFrame([society]))
-            for table, frame in batch.tables.items():
-                if not frame.empty:
-                    upsert(conn, table, frame.assign(society_id=society_id))
+            upsert_canonical(conn, collector.batch(live_society_row(society_id, source_uri)))
         collector, pending = BatchCollector(), 0
 
     for record in read_records(paths):
@@ -975,6 +924,14 @@ def replay_archive(
             flush()
     flush()
     return counts
+
+
+def live_society_row(society_id: str, source_uri: str) -> dict[str, Any]:
+    """The `societies` row of a live sync (and of its replays)."""
+    return society_row(
+        society_id, source_uri, comment_cap=COMMENT_CAP, parser=SOURCE,
+        parser_version=PARSER_VERSION, kind="live",
+    )
 
 
 def deletion_confirmed(first_404: pd.Timestamp, observed: pd.Timestamp, confirm_s: float) -> bool:

@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 import duckdb
 
 from assets.metrics.registry import registry_frame
+from warehouse.writer import registered
 
 
 def pipeline_version() -> str:
@@ -23,11 +24,8 @@ def write_metric_registry(conn: duckdb.DuckDBPyConnection) -> int:
     """Replace metric_registry with the code's registry; must run inside the caller's transaction."""
     frame = registry_frame().assign(pipeline_version=pipeline_version())
     conn.execute("DELETE FROM metric_registry")
-    conn.register("_registry", frame)
-    try:
+    with registered(conn, "_registry", frame):
         conn.execute(f"INSERT INTO metric_registry ({', '.join(frame.columns)}) SELECT * FROM _registry")
-    finally:
-        conn.unregister("_registry")
     return len(frame)
 
 
