@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import periodogram
 
+from assets.metrics.bins import parse_time_flags
 from assets.metrics.concentration import post_comments_received
 from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
@@ -172,24 +173,6 @@ def embedding_matrix(
 
 def _is_nan(v: object) -> bool:
     return isinstance(v, float) and math.isnan(v)
-
-
-def parse_time_flags(time_flags: Sequence[Mapping[str, Any]] | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """(start, end) UTC windows of `societies.config_json.time_flags`; malformed entries are skipped."""
-    out = []
-    for flag in time_flags or []:
-        try:
-            start = pd.Timestamp(flag["start"])
-            end = pd.Timestamp(flag["end"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if pd.isna(start) or pd.isna(end):
-            continue
-        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
-        end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
-        if start <= end:
-            out.append((start, end))
-    return out
 
 
 def _in_flagged_hour(times: pd.Series, flags: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:

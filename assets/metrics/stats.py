@@ -279,6 +279,16 @@ def spearman(rows: np.ndarray) -> float:
     return pearson(np.column_stack([rankdata(rows[:, 0]), rankdata(rows[:, 1])]))
 
 
+def percentile_interval(replicates: np.ndarray) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of the finite replicates; (NaN, NaN) when there are none."""
+    reps = np.asarray(replicates, dtype=float)
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return math.nan, math.nan
+    low, high = np.percentile(reps, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def moving_block_bootstrap_ci(
     data: np.ndarray,
     stat: Callable[[np.ndarray], float],
@@ -297,8 +307,4 @@ def moving_block_bootstrap_ci(
     starts = rng.integers(0, n - length + 1, size=(B, n_blocks))
     index = (starts[:, :, None] + np.arange(length)).reshape(B, -1)[:, :n]
     reps = np.array([stat(data[i]) for i in index])
-    reps = reps[np.isfinite(reps)]
-    if reps.size == 0:
-        return math.nan, math.nan
-    low, high = np.percentile(reps, [2.5, 97.5])
-    return float(low), float(high)
+    return percentile_interval(reps)

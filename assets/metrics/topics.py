@@ -46,6 +46,7 @@ from sklearn.metrics import silhouette_score
 
 from assets.enrich.categories import CATEGORY_CODES, TIE_BREAK_ORDER
 from assets.enrich.language import detect_languages
+from assets.metrics.bins import parse_time_flags
 from assets.metrics.registry import Evidence, MetricSpec
 from assets.metrics.stats import (
     MetricRow,
@@ -262,15 +263,6 @@ def labelled_posts(
     return out.reset_index(drop=True)
 
 
-def _parse_flags(time_flags: Sequence[Mapping[str, object]] | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """(start, end) of each `time_flags` window (§0.3) in UTC."""
-    def utc(value: object) -> pd.Timestamp:
-        ts = pd.Timestamp(value)
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-    return [(utc(flag["start"]), utc(flag["end"])) for flag in time_flags or []]
-
-
 def _counts_by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     """Category counts (columns A–I, zeros kept) per value of `key`, over labelled rows."""
     lab = frame[frame["category"].notna()]
@@ -374,7 +366,7 @@ def time_series_table(
     created = pd.to_datetime(communities.get("created_at", pd.Series(dtype=object)), utc=True, errors="coerce")
     topics = posts["topic"]
     n_topics = int(topics[topics >= 0].nunique())
-    flags = _parse_flags(time_flags)
+    flags = parse_time_flags(time_flags)
 
     rows = []
     for bin_name, freq in _BIN_FREQ.items():

@@ -38,8 +38,10 @@ import numpy as np
 import pandas as pd
 
 from assets.enrich.categories import CATEGORY_CODES
+from assets.metrics.bins import parse_time_flags
 from assets.metrics.registry import CiMethod, Evidence, MetricSpec, Provenance
 from assets.metrics.stats import (
+    percentile_interval,
     MetricRow,
     bootstrap_ci,
     metric_rng,
@@ -142,19 +144,6 @@ def labelled_texts(texts: pd.DataFrame, toxicity_labels: pd.DataFrame | None) ->
     return out[columns].reset_index(drop=True)
 
 
-def _flag_windows(time_flags: Sequence[dict] | None) -> Windows:
-    """(start, end) of each readable `time_flags` entry; unreadable entries are skipped."""
-    windows = []
-    for flag in time_flags or []:
-        if not isinstance(flag, dict):
-            continue
-        start = pd.to_datetime(flag.get("start"), utc=True, errors="coerce")
-        end = pd.to_datetime(flag.get("end"), utc=True, errors="coerce")
-        if not (pd.isna(start) or pd.isna(end)):
-            windows.append((start, end))
-    return windows
-
-
 def bin_is_flagged(bin_start: pd.Series, width: pd.Timedelta, windows: Windows) -> pd.Series:
     """True where the bin [start, start + width) overlaps a flag window [start, end] (§0.4)."""
     flagged = pd.Series(False, index=bin_start.index)
@@ -219,11 +208,7 @@ def contrib_ratio_ci(h_c: int, n_c: int, h: int, n: int, rng: np.random.Generato
     hh = draws[:, 0] + draws[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         reps = (hc / hh) / (nc / n)
-    reps = reps[np.isfinite(reps)]
-    if reps.size == 0:
-        return math.nan, math.nan
-    low, high = np.percentile(reps, [2.5, 97.5])
-    return float(low), float(high)
+    return percentile_interval(reps)
 
 
 def risk_table(
@@ -572,7 +557,7 @@ def toxicity_metrics(
     labels = pick_method(toxicity_labels, "method", toxicity_method, "toxicity_labels")
     categories = pick_method(category_rows(content_category), "method", category_method, "content_category")
     topics = pick_method(topic_assignments, "model_id", topic_model_id, "topic_assignments")
-    windows = _flag_windows(time_flags)
+    windows = parse_time_flags(time_flags)
     lab = labelled_texts(texts, labels)
 
     shares = level_share_table(lab, windows)
