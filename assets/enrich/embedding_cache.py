@@ -161,7 +161,8 @@ def store_embeddings(
     *,
     chunk_rows: int = EMBED_CHUNK_ROWS,
 ) -> dict[str, int]:
-    """Embed the society's texts that lack a row for `embedder.model_id`, `chunk_rows` at a time.
+    """Embed the society's texts (posts, comments, agent and community descriptions: the
+    `embedded_texts` view) that lack a row for `embedder.model_id`, `chunk_rows` at a time.
 
     Each chunk is read, embedded with the file closed, and written in its own transaction, so
     memory stays bounded and a killed run keeps the chunks it finished. `writer()` opens the
@@ -170,9 +171,9 @@ def store_embeddings(
     with writer() as conn:
         # DuckDB's sha256 of the UTF-8 text equals content_hash(), so the comparison with what is
         # stored runs in SQL: a rerun over unchanged texts brings back no row at all.
-        n_texts = conn.execute("SELECT count(*) FROM texts WHERE society_id = ?", [society_id]).fetchone()[0]
+        n_texts = conn.execute("SELECT count(*) FROM embedded_texts WHERE society_id = ?", [society_id]).fetchone()[0]
         texts = conn.execute(
-            "SELECT t.text_id, t.text FROM texts t LEFT JOIN text_embeddings e "
+            "SELECT t.text_id, t.text FROM embedded_texts t LEFT JOIN text_embeddings e "
             "ON e.society_id = t.society_id AND e.text_id = t.text_id AND e.model_id = ? "
             "AND e.content_hash = sha256(t.text) "
             "WHERE t.society_id = ? AND e.text_id IS NULL ORDER BY t.text_id",
