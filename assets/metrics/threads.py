@@ -8,15 +8,25 @@ the tree: its depth is NULL and it counts in `n_orphans`. Threads with orphans
 or with `is_capped` are excluded from the shape metrics, because a truncated
 tree understates depth and overstates unanswered comments.
 
-Known gaps (left to later issues): comment-based society summaries do not yet
-exclude `time_flags` windows (§0.4), and the day-level series are not built.
+Collection artifacts (§0.4): the society summaries are comment-based, so they
+leave out flagged time. A comment tree is measured whole or not at all (dropping
+single comments would orphan their replies), so a thread is left out when its
+life, from the post to its last observed comment, overlaps a `time_flags`
+window; `uncommented_post_share` leaves out posts created inside one (they had
+no chance to be commented). `capped_thread_share` describes the collection
+itself and keeps every thread. The per-thread table keeps everything.
+
+Known gap (left to a later issue): the day-level series are not built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
+from assets.metrics.bins import FlagWindows, in_flagged_window, parse_time_flags, utc_times
 from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
     MetricRow,
@@ -217,27 +227,53 @@ def _proportion_row(metric: str, flags: pd.Series) -> MetricRow:
     return metric_row(FAMILY, metric, k / n, wilson_interval(k, n), n)
 
 
+def flagged_threads(posts: pd.DataFrame, comments: pd.DataFrame, windows: FlagWindows) -> pd.Series:
+    """Per post_id: True when the thread's life (post to last comment) overlaps a flag window.
+
+    A post without a readable time starts at its first comment; a thread with no
+    readable time at all is not flagged.
+    """
+    started = pd.Series(utc_times(posts["created_at"]).to_numpy(), index=posts["post_id"].to_numpy())
+    times = utc_times(comments["created_at"])
+    first = times.groupby(comments["post_id"].to_numpy()).min()
+    last = times.groupby(comments["post_id"].to_numpy()).max()
+    ids = pd.Index(posts["post_id"]).union(first.index)
+    start = started.groupby(level=0).min().reindex(ids).fillna(first.reindex(ids))
+    end = last.reindex(ids).fillna(start)
+    hit = pd.Series(False, index=ids)
+    for w_start, w_end in windows:
+        hit |= ((start <= w_end) & (end >= w_start)).fillna(False).astype(bool)
+    return hit
+
+
 def thread_metrics(
     posts: pd.DataFrame,
     comments: pd.DataFrame,
     stats: pd.DataFrame,
     society_seed: int = 0,
     B: int = 1000,
+    *,
+    time_flags: Sequence[Mapping[str, object]] | None = None,
 ) -> list[MetricRow]:
     """`threads` rows of `society_metric` (§7.1).
 
-    Shape metrics use uncapped, orphan-free threads; `uncommented_post_share`
-    uses all posts and `capped_thread_share` all threads. Thread means and
+    Shape metrics use uncapped, orphan-free, unflagged threads;
+    `uncommented_post_share` uses all unflagged posts and `capped_thread_share`
+    all threads. Thread means and
     medians get a percentile bootstrap over threads, shares of comments a
     bootstrap of Σ/Σ over threads, thread and post proportions a Wilson interval.
     `n` is threads for thread-level metrics and comments for comment-level ones.
-    `author_return_rate` (share of threads whose post author commented) is added
-    for §8.2 check 13.
+
+    `time_flags` (societies.config_json; None = nothing flagged) removes flagged
+    time from the comment-based summaries as the module docstring says.
     """
+    windows = parse_time_flags(time_flags)
+    flagged = flagged_threads(posts, comments, windows)
     tree = comment_tree(comments[comments["post_id"].isin(stats["post_id"])])
     agg = _thread_aggregates(tree)[["depth_sum", "n_unanswered"]]
     s = stats.set_index("post_id").join(agg, how="left")
-    ok = s[~s["is_capped"].astype(bool) & (s["n_orphans"] == 0)]
+    in_flag = flagged.reindex(s.index, fill_value=False).to_numpy(dtype=bool)
+    ok = s[~s["is_capped"].astype(bool) & (s["n_orphans"] == 0) & ~in_flag]
     n_obs = ok["n_comments_observed"].astype(float)
 
     rows = [
@@ -250,14 +286,14 @@ def thread_metrics(
         _median_row("first_comment_delay_median_s", ok["first_comment_delay_s"], society_seed, B),
         _median_row("thread_lifespan_median_s", ok["lifespan_s"], society_seed, B),
         _median_row("thread_half_life_median_s", ok["half_life_s"], society_seed, B),
-        _proportion_row("author_return_rate", ok["author_returned"].astype("boolean")),
     ]
 
     # A post is uncommented when nothing is observed and the platform reports no comment either.
     observed = posts["post_id"].isin(comments["post_id"])
     reported = pd.to_numeric(posts["comment_count"], errors="coerce")
     uncommented = ~observed & (reported.isna() | (reported == 0))
-    rows.append(_proportion_row("uncommented_post_share", uncommented))
+    unflagged = ~in_flagged_window(posts["created_at"], windows)
+    rows.append(_proportion_row("uncommented_post_share", uncommented[unflagged]))
     rows.append(_proportion_row("capped_thread_share", stats["is_capped"].astype(bool)))
     return rows
 
@@ -284,7 +320,6 @@ REGISTRY = [
     _thread_spec("thread_lifespan_median_s", "threads", "proposed", "bootstrap", "minutes", "2.48 min", "P",
                  "Let There Be Claws, arXiv:2602.20044"),
     _thread_spec("thread_half_life_median_s", "threads", "proposed", "bootstrap", "short"),
-    _thread_spec("author_return_rate", "threads", "proposed", "wilson", "≈ 0.09", "0.09", "P", _FORM),
     _thread_spec("uncommented_post_share", "posts", "proposed", "wilson", "none published"),
     _thread_spec("capped_thread_share", "threads", "proposed", "wilson", "collection artifact, not behaviour"),
 ]

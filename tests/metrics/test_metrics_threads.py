@@ -19,7 +19,14 @@ import pandas as pd
 import pytest
 
 from assets.metrics.stats import bootstrap_mean_ci, metric_rng, wilson_interval
-from assets.metrics.threads import THREAD_STATS_COLUMNS, comment_tree, thread_metrics, thread_stats
+from assets.metrics.threads import (
+    THREAD_METRIC_NAMES,
+    THREAD_STATS_COLUMNS,
+    comment_tree,
+    flagged_threads,
+    thread_metrics,
+    thread_stats,
+)
 
 T0 = pd.Timestamp("2026-01-30T00:00:00Z")
 
@@ -147,7 +154,12 @@ class TestThreadMetrics:
         assert m["first_comment_delay_median_s"].value == 52.5  # median(5, 100)
         assert m["thread_lifespan_median_s"].value == 57.5  # median(15, 100)
         assert m["thread_half_life_median_s"].value == 52.5  # median(5, 100)
-        assert m["author_return_rate"].value == 0.5
+
+    def test_author_return_rate_is_left_to_the_moltnet_family(self, posts, comments):
+        # §5.4 puts author_return_rate in family moltnet; the per-thread flag stays here
+        assert "author_return_rate" not in self.metrics(posts, comments)
+        assert "author_return_rate" not in THREAD_METRIC_NAMES
+        assert "author_returned" in THREAD_STATS_COLUMNS
 
     def test_post_and_thread_proportions_use_everything(self, posts, comments):
         m = self.metrics(posts, comments)
@@ -160,7 +172,7 @@ class TestThreadMetrics:
         no_comments = pd.DataFrame(columns=["comment_id", "post_id", "parent_id", "author_id", "created_at"])
         st = thread_stats(posts, no_comments, 100)
         rows = thread_metrics(posts, no_comments, st)
-        assert len(rows) == 12
+        assert [r.metric for r in rows] == THREAD_METRIC_NAMES
         shape = [r for r in rows if r.metric not in ("uncommented_post_share", "capped_thread_share")]
         assert all(r.value is None and r.n == 0 for r in shape)
 
@@ -170,3 +182,45 @@ class TestThreadMetrics:
         assert [(r.ci_low, r.ci_high) for r in a.values()] == [(r.ci_low, r.ci_high) for r in b.values()]
         expected = bootstrap_mean_ci([2.0, 1.0], metric_rng(11, "mean_max_depth"), B=200)
         assert (a["mean_max_depth"].ci_low, a["mean_max_depth"].ci_high) == expected
+
+
+def flag(start: pd.Timestamp, end: pd.Timestamp) -> list[dict]:
+    return [{"flag": "comment_outage", "start": start.isoformat(), "end": end.isoformat()}]
+
+
+class TestFlaggedTime:
+    """§0.4: comment-based summaries leave out threads whose life overlaps a `time_flags` window."""
+
+    def metrics(self, posts, comments, time_flags) -> dict:
+        st = thread_stats(posts, comments, 100)
+        return {r.metric: r for r in thread_metrics(posts, comments, st, B=50, time_flags=time_flags)}
+
+    def test_a_thread_overlapping_the_window_is_left_out(self, posts, comments):
+        # window +16 s … +90 s: p2 lives 0–15 s (kept), p3 lives 0–100 s (left out)
+        m = self.metrics(posts, comments, flag(at(16), at(90)))
+        assert (m["mean_max_depth"].value, m["mean_max_depth"].n) == (2.0, 1)  # p2 alone
+        assert (m["mean_comment_depth"].value, m["mean_comment_depth"].n) == (1.5, 2)
+        assert m["thread_lifespan_median_s"].value == 15.0
+        # posts were created before the window: the post proportions are unchanged
+        assert (m["uncommented_post_share"].value, m["uncommented_post_share"].n) == (pytest.approx(2 / 7), 7)
+        assert (m["capped_thread_share"].value, m["capped_thread_share"].n) == (0.25, 4)
+
+    def test_posts_created_in_the_window_leave_the_post_proportion(self, posts, comments):
+        m = self.metrics(posts, comments, flag(T0 - pd.Timedelta(hours=1), T0))
+        assert all(m[k].value is None and m[k].n == 0 for k in ["mean_max_depth", "share_comments_depth1"])
+        assert (m["uncommented_post_share"].value, m["uncommented_post_share"].n) == (None, 0)
+        # the capped share describes the collection itself and keeps every thread
+        assert (m["capped_thread_share"].value, m["capped_thread_share"].n) == (0.25, 4)
+
+    def test_no_flags_and_unreadable_flags_change_nothing(self, posts, comments):
+        plain = self.metrics(posts, comments, None)
+        broken = self.metrics(posts, comments, [{"flag": "x", "start": "not a time", "end": None}, "junk"])
+        assert {k: (r.value, r.n) for k, r in plain.items()} == {k: (r.value, r.n) for k, r in broken.items()}
+        assert plain["mean_max_depth"].n == 2
+
+    def test_a_post_without_a_time_starts_at_its_first_comment(self, posts, comments):
+        p = posts.assign(created_at=[pd.NaT] + [T0] * 6)
+        windows = [(at(-10), at(5))]  # p1's first comment is at +10 s
+        hit = flagged_threads(p, comments, windows)
+        assert bool(hit["p1"]) is False and bool(hit["p2"]) is True
+        assert bool(flagged_threads(p, comments, [(at(60), at(61))])["p1"]) is True
