@@ -36,14 +36,22 @@ REGISTRY_COLUMNS = [
 def all_metric_specs() -> list[MetricSpec]:
     """Every registered metric: each family module's REGISTRY list."""
     from assets.ingest.moltbook_sync import COVERAGE_REGISTRY
-    from assets.metrics.automation import REGISTRY as AUTOMATION
-    from assets.metrics.concentration import REGISTRY as INFLUENCE_CONCENTRATION
-    from assets.metrics.influence_graph import REGISTRY as INFLUENCE_GRAPH
-    from assets.metrics.threads import REGISTRY as THREADS
-    from assets.metrics.topics import REGISTRY as TOPICS
-    from assets.metrics.toxicity import REGISTRY as TOXICITY
 
-    return [*TOPICS, *TOXICITY, *INFLUENCE_CONCENTRATION, *INFLUENCE_GRAPH, *AUTOMATION, *THREADS, *COVERAGE_REGISTRY]
+    return [*[spec for module in family_modules().values() for spec in module], *COVERAGE_REGISTRY]
+
+
+def family_modules() -> dict[str, list[MetricSpec]]:
+    """The REGISTRY list of each metric module, by module name."""
+    from assets.metrics import (
+        automation, concentration, consensus, influence_graph, influence_persistence, moltnet_emotion,
+        moltnet_norms, moltnet_persona, socialization_agents, socialization_semantic, threads, threads_tails,
+        topics, toxicity,
+    )
+
+    modules = [topics, toxicity, socialization_semantic, socialization_agents, consensus, concentration,
+               influence_graph, influence_persistence, moltnet_persona, moltnet_norms, moltnet_emotion,
+               automation, threads, threads_tails]
+    return {module.__name__.rsplit(".", 1)[1]: module.REGISTRY for module in modules}
 
 
 def registry_frame() -> pd.DataFrame:

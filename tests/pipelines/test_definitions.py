@@ -58,9 +58,15 @@ def test_every_asset_is_described_and_writers_share_one_pool(tmp_path):
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {
         "moltbook_api_traces", "observatory_csv_traces", "simulated_traces", "text_embeddings",
-        "topic_assignments", "thread_structure_metrics", "attention_concentration_metrics", "society_report",
+        "topic_assignments", "society_report",
         "moltbook_live_traces", "moltbook_live_coverage",
     } <= keys
+    # one metrics asset per family of ANALYTICS_SPEC §0.6, each with its two checks
+    metric_assets = {"topic_metrics", "toxicity_metrics", "socialization_metrics", "influence_metrics",
+                     "moltnet_metrics", "automation_metrics", "thread_structure_metrics"}
+    assert metric_assets <= keys
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert {(a, c) for a in metric_assets for c in ("registry_metrics_present", "values_in_domain")} <= checks
     for asset_def in defs.assets:
         assert isinstance(asset_def, AssetsDefinition)
         for spec in asset_def.specs:

@@ -101,6 +101,7 @@ def test_every_stage_wrote_rows_for_every_society(materialized):
                (SELECT count(*) FROM posts p WHERE p.society_id = s.society_id) AS posts,
                (SELECT count(*) FROM comments c WHERE c.society_id = s.society_id) AS comments,
                (SELECT count(*) FROM text_embeddings e WHERE e.society_id = s.society_id) AS embeddings,
+               (SELECT count(*) FROM profile_texts d WHERE d.society_id = s.society_id) AS profiles,
                (SELECT count(*) FROM topic_assignments t WHERE t.society_id = s.society_id) AS topics,
                (SELECT count(DISTINCT t.model_id) FROM topic_assignments t WHERE t.society_id = s.society_id)
                    AS topic_models,
@@ -123,14 +124,15 @@ def test_every_stage_wrote_rows_for_every_society(materialized):
     assert quarantined == EXPECTED_API_QUARANTINED
     for society_id, row in per_society.iterrows():
         assert row["posts"] > 0 and row["comments"] > 0, society_id
-        assert row["embeddings"] == row["posts"] + row["comments"], society_id  # every text, once
+        # every text once, and every agent or community description (the persona vectors of §5)
+        assert row["embeddings"] == row["posts"] + row["comments"] + row["profiles"], society_id
         # Every post has a topic (maybe -1) in its own model, the joint one and their
         # outlier-reduced variants.
         assert row["topic_models"] == 4 and row["topics"] == 4 * row["posts"], society_id
         assert row["categories"] == row["posts"], society_id
         texts = row["posts"] + row["comments"]
         assert row["toxicity"] == row["emotions"] == row["languages"] == texts, society_id
-        assert row["families"] == 5, society_id  # topics, toxicity, influence, automation, threads
+        assert row["families"] == 7, society_id  # ANALYTICS_SPEC §0.6: all seven families
     sim = per_society.loc[SIM_SOCIETY]
     assert sim["posts"] >= 100
     echo = query(settings.warehouse_path, "SELECT kind, config_json FROM societies WHERE society_id = ?",
