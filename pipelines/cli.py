@@ -236,6 +236,56 @@ def sync_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def validate_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`validate`: the blind validation of one simulated society; exit 1 when a row fails."""
+    import tempfile
+
+    import pandas as pd
+
+    from pipelines.validation import run_blind, verdict_table
+    from simulators import simulate
+    from simulators.runspec import parse_assignments
+
+    preset, _, rest = args.society.partition(":")
+    seed, _, twin = rest.partition(":")
+    overrides = parse_assignments(args.set or [])
+    if args.agents is not None:
+        overrides["n_agents"] = args.agents
+    if args.steps is not None:
+        overrides["n_steps"] = args.steps
+    started = time.perf_counter()
+    batch = simulate(preset, seed=int(seed or 1), twin=twin or None, **overrides)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="observatory-validate-"))
+    print(f"{batch.society_id}: {len(batch.tables['posts']):,} posts, {len(batch.tables['comments']):,} comments; "
+          f"analytics run blind in {workdir} ...", flush=True)
+    blind = run_blind(batch, workdir, embedder=args.embedder or settings.embedder,
+                      models_dir=settings.models_dir, device=settings.device)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 70):
+        print(verdict_table(blind.verdicts).to_string(index=False))
+    counts = {s: sum(v.status == s for v in blind.verdicts) for s in ("pass", "fail", "skip")}
+    print(f"\n{counts['pass']} pass, {counts['fail']} fail, {counts['skip']} skipped "
+          f"({time.perf_counter() - started:.0f} s)")
+    return 0 if counts["fail"] == 0 else 1
+
+
+def findings_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`findings`: the §8.2 published findings on societies already in the warehouse."""
+    import pandas as pd
+
+    from pipelines.validation import read_findings
+    from warehouse.reader import open_reader
+
+    with open_reader(settings.warehouse_path) as conn:
+        society_ids = args.society_ids or [
+            r[0] for r in conn.execute("SELECT society_id FROM societies ORDER BY society_id").fetchall()]
+        tables = {sid: read_findings(conn, sid) for sid in society_ids}
+    for society_id, table in tables.items():
+        print(f"\n{society_id}")
+        with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+            print(table[["finding", "status", "claim", "observed", "reason"]].to_string(index=False))
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="observatory", description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step logs")
@@ -288,6 +338,23 @@ def _build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--max-listing-pages", type=int, help="cap this run's listing pages (a first backfill of a large platform)")
     sync.add_argument("--max-comment-posts", type=int, help="cap this run's comment-tree fetches")
 
+    validate = commands.add_parser(
+        "validate",
+        help="blind validation: simulate a society, run the analytics with its planted truth withheld, score every ground-truth row",
+    )
+    validate.add_argument("society", metavar="PRESET[:SEED[:TWIN]]")
+    validate.add_argument("--agents", type=int)
+    validate.add_argument("--steps", type=int)
+    validate.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one config key (repeatable)")
+    validate.add_argument("--embedder", help="minilm or static (default OBSERVATORY_EMBEDDER, else minilm)")
+    validate.add_argument("--workdir", type=Path, help="an empty folder for the private warehouse (default a new temporary folder)")
+
+    findings = commands.add_parser(
+        "findings",
+        help="the published Moltbook findings (ANALYTICS_SPEC §8.2) as reproduced / not reproduced / not available, per society",
+    )
+    findings.add_argument("society_ids", nargs="*", help="default: every society in the warehouse")
+
     commands.add_parser("report", help="render the comparative report from the warehouse")
     export = commands.add_parser("export-parquet", help="write every warehouse table as Parquet")
     export.add_argument("out_dir", type=Path)
@@ -318,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "evaluate":
         return evaluate_command(args, settings)
+    if args.command == "validate":
+        return validate_command(args, settings)
+    if args.command == "findings":
+        return findings_command(args, settings)
 
     runs: list[SocietyRun] = []
     if args.command == "run":

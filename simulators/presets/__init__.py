@@ -122,6 +122,7 @@ def simulate(
         # differs from it by more than 2× (§5).
         "truth_reference_size": {"n_agents": spec.reference_size[0],
                                  "n_steps": spec.reference_size[1]},
+        "truth_scale_dependent": sorted(spec.scale_dependent),
     }
     truth = truth_frame(spec.truth(cfg, trace))
     batch = build_batch(trace, preset=preset, twin=twin, ground_truth=truth, extra_config=extra)

@@ -22,6 +22,9 @@ class Preset:
     # a mechanism spread over several fields, e.g. "feed -> random" in echo-chamber)
     twins: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference_size: tuple[int, int] = (0, 0)  # (n_agents, n_steps) the truth rows describe
+    # metric key -> why its row holds only near reference_size (a harness skips it when the run
+    # differs from that size by more than 2×, §5)
+    scale_dependent: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if OBSERVED_TWIN in self.twins:
