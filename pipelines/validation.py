@@ -11,7 +11,6 @@ size differs from the size its truth describes by more than 2×.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -19,8 +18,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from assets.metrics.findings import DataProfile, evaluate_findings, findings_table
-from simulators.checker.common import Measured, within
+from assets.metrics.findings import DataProfile, evaluate_findings, findings_table, format_estimate
+from simulators.checker.common import Measured, as_order, within
 from warehouse.batch import CanonicalBatch
 
 WITHHELD_TABLES = ("ground_truth", "sim_labels", "sim_states")
@@ -47,11 +46,6 @@ def blind_copy(batch: CanonicalBatch) -> CanonicalBatch:
     return replace(batch, tables=tables)
 
 
-def _config(batch: CanonicalBatch) -> dict:
-    config = batch.society.get("config_json") or {}
-    return json.loads(config) if isinstance(config, str) else dict(config)
-
-
 def _size_gap(config: dict) -> float | None:
     """How many times the run's agent count differs from the truth's reference size (≥ 1)."""
     reference = (config.get("truth_reference_size") or {}).get("n_agents")
@@ -66,21 +60,6 @@ def _measured(row: pd.Series) -> Measured:
     low = None if pd.isna(row["ci_low"]) else float(row["ci_low"])
     high = None if pd.isna(row["ci_high"]) else float(row["ci_high"])
     return Measured(float(row["value"]), low, high)
-
-
-def _shown(m: Measured) -> str:
-    if m.ci_low is None or m.ci_high is None:
-        return f"{m.value:.4g}"
-    return f"{m.value:.4g} [{m.ci_low:.4g}, {m.ci_high:.4g}]"
-
-
-def order_holds(m: Measured, expected: str) -> bool:
-    """An `order` row on an analytics metric: the sign in `expected` ("< 0", "> 0") holds for
-    the whole 95% interval (for the value when the row has none)."""
-    sign, threshold = expected.split()
-    low = m.ci_low if m.ci_low is not None else m.value
-    high = m.ci_high if m.ci_high is not None else m.value
-    return high < float(threshold) if sign == "<" else low > float(threshold)
 
 
 def score_analytics_row(truth: pd.Series, metrics: pd.DataFrame) -> RowVerdict:
@@ -99,12 +78,12 @@ def score_analytics_row(truth: pd.Series, metrics: pd.DataFrame) -> RowVerdict:
     m = _measured(row)
     kind = str(truth["tolerance"]).split()[0]
     if kind == "order":
-        passed = order_holds(m, str(truth["expected"]))
+        passed = within("order", "", as_order(m, str(truth["expected"])))
     elif kind == "ci" and (m.ci_low is None or m.ci_high is None):
-        return RowVerdict(**base, status="fail", observed=_shown(m), note="the row needs an interval")
+        return RowVerdict(**base, status="fail", observed=format_estimate(m.value, m.ci_low, m.ci_high), note="the row needs an interval")
     else:
         passed = within(str(truth["tolerance"]), str(truth["expected"]), m)
-    return RowVerdict(**base, status="pass" if passed else "fail", observed=_shown(m))
+    return RowVerdict(**base, status="pass" if passed else "fail", observed=format_estimate(m.value, m.ci_low, m.ci_high))
 
 
 def score_society(
@@ -137,7 +116,7 @@ def score_society(
             passed = within(str(truth["tolerance"]), str(truth["expected"]), measured)
             verdicts.append(RowVerdict(truth["phenomenon"], key, truth["expected"], truth["tolerance"],
                                        "simulator checker", "pass" if passed else "fail",
-                                       _shown(measured), measured.note))
+                                       format_estimate(measured.value, measured.ci_low, measured.ci_high), measured.note))
             continue
         verdicts.append(score_analytics_row(truth, metrics))
     return verdicts
@@ -162,11 +141,10 @@ class BlindRun:
         return all(v.status != "fail" for v in self.verdicts)
 
 
-def society_metrics(warehouse_path: Path, society_id: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
-        return conn.execute(
-            "SELECT family, metric, value, ci_low, ci_high, n FROM society_metric WHERE society_id = ? "
-            "ORDER BY family, metric", [society_id]).df()
+def society_metrics(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT family, metric, value, ci_low, ci_high, n FROM society_metric WHERE society_id = ? "
+        "ORDER BY family, metric", [society_id]).df()
 
 
 def run_blind(batch: CanonicalBatch, workdir: Path, *, embedder: str = "minilm",
@@ -178,6 +156,7 @@ def run_blind(batch: CanonicalBatch, workdir: Path, *, embedder: str = "minilm",
     from pipelines.definitions import build_definitions
     from pipelines.partitions import society_partitions
     from pipelines.settings import load_settings
+    from simulators.checker import full_run, measure_society
     from simulators.output import write_society_folder
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -204,26 +183,14 @@ def run_blind(batch: CanonicalBatch, workdir: Path, *, embedder: str = "minilm",
     with duckdb.connect(str(warehouse_path), read_only=True) as conn:
         leaked = [t for t in WITHHELD_TABLES
                   if conn.execute(f"SELECT count(*) FROM {t} WHERE society_id = ?", [society_id]).fetchone()[0]]
+        metrics = society_metrics(conn, society_id)
     if leaked:
         raise AssertionError(f"withheld tables reached the warehouse: {leaked}")
-    metrics = society_metrics(warehouse_path, society_id)
-    config = _config(batch)
-    checker = _checker_measures(batch) if batch.tables["ground_truth"]["metric"].str.startswith("sim.").any() else {}
-    verdicts = score_society(batch.tables["ground_truth"], metrics, config, checker)
+    checker = {}
+    if batch.tables["ground_truth"]["metric"].str.startswith("sim.").any():  # scored on the full, unblinded run
+        checker = {k: v for k, v in measure_society(full_run(batch)).items() if k.startswith("sim.")}
+    verdicts = score_society(batch.tables["ground_truth"], metrics, batch.society["config_json"], checker)
     return BlindRun(society_id, warehouse_path, metrics, verdicts)
-
-
-def _checker_measures(batch: CanonicalBatch) -> dict[str, Measured]:
-    """The simulator checker's measures of the `sim.*` rows, on the full (unblinded) run."""
-    import importlib
-
-    from simulators.checker import underlying_run
-
-    if _config(batch).get("observed") is not None:
-        batch = underlying_run(batch)
-    preset = str(batch.society["preset"])
-    module = importlib.import_module(f"simulators.checker.{preset.replace('-', '_')}")
-    return {k: v for k, v in module.measure(batch).items() if k.startswith("sim.")}
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str, society_id: str) -> int:
@@ -262,7 +229,5 @@ def read_data_profile(conn: duckdb.DuckDBPyConnection, society_id: str) -> DataP
 
 def read_findings(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
     """§8.2 for one society of the warehouse: one line per finding."""
-    metrics = conn.execute(
-        "SELECT family, metric, value, ci_low, ci_high, n FROM society_metric WHERE society_id = ?",
-        [society_id]).df()
+    metrics = society_metrics(conn, society_id)
     return findings_table(evaluate_findings(metrics, read_data_profile(conn, society_id)))

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import periodogram
 
-from assets.metrics.bins import parse_time_flags
+from assets.metrics.bins import hour_is_flagged, parse_time_flags
 from assets.metrics.concentration import post_comments_received
 from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
@@ -173,15 +173,6 @@ def embedding_matrix(
 
 def _is_nan(v: object) -> bool:
     return isinstance(v, float) and math.isnan(v)
-
-
-def _in_flagged_hour(times: pd.Series, flags: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
-    """True where the UTC hour bin of a time overlaps a flagged window (§0.4)."""
-    hit = np.zeros(len(times), dtype=bool)
-    start = times.dt.floor("h")
-    for s, e in flags:
-        hit |= ((start <= e) & (start + pd.Timedelta(hours=1) > s)).to_numpy(dtype=bool)
-    return hit
 
 
 def _gap_overlaps_flags(a: np.ndarray, b: np.ndarray, flags_ns: list[tuple[int, int]]) -> np.ndarray:
@@ -657,7 +648,7 @@ Flags = list[tuple[pd.Timestamp, pd.Timestamp]]
 def _activity_rows(t: pd.DataFrame, flags: Flags, seed: int, B: int) -> list[MetricRow]:
     """Comment concentration on accounts; comments in flagged hours are left out (comment-based, §0.4)."""
     c = t[(t["kind"] == "comment") & t["author_id"].notna()]
-    c = c[~_in_flagged_hour(c["created_at"], flags)] if flags else c
+    c = c[~hour_is_flagged(c["created_at"], flags)] if flags else c
     counts = c.groupby("author_id").size().sort_values(ascending=False)
     x = counts.to_numpy(dtype=float)
     rows = []

@@ -64,12 +64,7 @@ class TimeBins:
 
     def flagged(self, windows: FlagWindows) -> np.ndarray:
         """True for each bin that overlaps a `time_flags` window."""
-        starts = self.starts()
-        width = pd.Timedelta(seconds=self.width_s)
-        hit = np.zeros(self.n_bins, dtype=bool)
-        for start, end in windows:
-            hit |= np.asarray((starts <= end) & (starts + width > start), dtype=bool)
-        return hit
+        return bin_is_flagged(self.starts(), pd.Timedelta(seconds=self.width_s), windows)
 
 
 def plan_bins(times: pd.Series) -> TimeBins | None:
@@ -98,6 +93,21 @@ def parse_time_flags(time_flags: Sequence[Mapping[str, object]] | None) -> FlagW
         if not (pd.isna(start) or pd.isna(end)) and start <= end:
             windows.append((start, end))
     return windows
+
+
+def bin_is_flagged(bin_start: pd.Series | pd.DatetimeIndex, width: pd.Timedelta, windows: FlagWindows) -> np.ndarray:
+    """True where the bin [start, start + width) overlaps a flag window [start, end] (§0.4); a
+    missing start is not flagged."""
+    starts = pd.Series(bin_start)
+    hit = np.zeros(len(starts), dtype=bool)
+    for start, end in windows:
+        hit |= ((starts <= end) & (starts + width > start)).to_numpy(dtype=bool, na_value=False)
+    return hit
+
+
+def hour_is_flagged(times: pd.Series, windows: FlagWindows) -> np.ndarray:
+    """True where the UTC hour of a time overlaps a flag window (the hourly series' rule)."""
+    return bin_is_flagged(utc_times(times).dt.floor("h"), pd.Timedelta(hours=1), windows)
 
 
 def in_flagged_window(times: pd.Series, windows: FlagWindows) -> np.ndarray:

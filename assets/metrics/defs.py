@@ -213,16 +213,9 @@ def _moltnet(data: SocietyData) -> FamilyResult:
 
 
 def _automation(data: SocietyData) -> FamilyResult:
-    model_id = data.embedding_model()
-    vectors = None
-    if model_id is not None:
-        vectors = data.conn.execute(
-            "SELECT text_id, model_id, vector FROM text_embeddings WHERE society_id = ? AND model_id = ?",
-            [data.society_id, model_id],
-        ).df()
     return automation.automation_metrics(
-        data.table("texts"), vectors, data.posts, time_flags=data.time_flags, society_seed=data.seed,
-        model_id=model_id,
+        data.table("texts"), data.embeddings(), data.posts, time_flags=data.time_flags, society_seed=data.seed,
+        model_id=data.embedding_model(),
     )
 
 
@@ -309,16 +302,15 @@ def _measure_family(
     # One BLAS/OpenMP thread: the families run many small matrix products, and on a few shared
     # cores extra threads only wait on each other (several times slower on 2 cores).
     with warehouse.writer() as conn, threadpool_limits(limits=1):
-        tables, metric_rows = compute(_read_society(conn, society_id))
+        data = _read_society(conn, society_id)
+        tables, metric_rows = compute(data)
     computed_at = datetime.now(timezone.utc)
     with warehouse.writer() as conn, transaction(conn):
         for table, frame in tables.items():
             replace_society_rows(conn, table, society_id, frame.assign(computed_at=computed_at))
         _stored_rows(conn, society_id, metric_rows, computed_at)
         write_metric_registry(conn)
-        seed = conn.execute("SELECT seed FROM societies WHERE society_id = ?", [society_id]).fetchone()[0]
-        write_society_analysis(conn, society_id, int(seed) if seed is not None else zlib.crc32(society_id.encode()),
-                               computed_at)
+        write_society_analysis(conn, society_id, data.seed, computed_at)
     shown = pd.DataFrame(
         [{"family": r.family, "metric": r.metric, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n}
          for r in metric_rows]

@@ -213,7 +213,8 @@ class FindingResult:
         return "; ".join(f"{r.condition.metric} {r.observed}" for r in self.results)
 
 
-def _fmt(value: float, low: float | None, high: float | None) -> str:
+def format_estimate(value: float, low: float | None, high: float | None) -> str:
+    """`value [low, high]`, or the value alone when it has no interval."""
     if low is None or high is None or np.isnan(low) or np.isnan(high):
         return f"{value:.4g}"
     return f"{value:.4g} [{low:.4g}, {high:.4g}]"
@@ -243,7 +244,7 @@ def evaluate_condition(condition: Condition, metrics: pd.DataFrame) -> Condition
         return ConditionResult(condition, None, f"NULL (n = {int(row['n'])})")
     value = float(row["value"])
     low, high = _interval(row)
-    observed = _fmt(value, row.get("ci_low"), row.get("ci_high"))
+    observed = format_estimate(value, row.get("ci_low"), row.get("ci_high"))
     args = condition.args
     test = condition.test
     if test == "gt":

@@ -39,6 +39,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from assets.metrics.bins import utc_times
 from assets.metrics.registry import MetricSpec
 from assets.metrics.stats import (
     MetricRow,
@@ -79,10 +80,6 @@ _EVENT_COLUMNS = ["edge_type", "src", "dst", "at", "post_id"]
 # --------------------------------------------------------------------------- §4.1 edges
 
 
-def _utc(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, utc=True, errors="coerce")
-
-
 def _comment_targets(posts: pd.DataFrame, comments: pd.DataFrame) -> pd.DataFrame:
     """One row per comment: its author, the post's author and the parent comment's author.
 
@@ -101,7 +98,7 @@ def _comment_targets(posts: pd.DataFrame, comments: pd.DataFrame) -> pd.DataFram
             "author": comments["author_id"].to_numpy(),
             "post_target": by_post.to_numpy(),
             "parent_target": np.where(top_level, by_post, by_parent),
-            "at": _utc(comments["created_at"]).to_numpy(),
+            "at": utc_times(comments["created_at"]).to_numpy(),
         }
     )
 
@@ -129,9 +126,9 @@ def edge_events(posts: pd.DataFrame, comments: pd.DataFrame, votes: pd.DataFrame
         dst = np.where(on_post, up["target_id"].map(post_author), up["target_id"].map(comment_author))
         post_id = np.where(on_post, up["target_id"], up["target_id"].map(comment_post))
         frames.append(pd.DataFrame({"edge_type": "upvote", "src": up["voter_id"].to_numpy(), "dst": dst,
-                                    "at": _utc(up["created_at"]).to_numpy(), "post_id": post_id}))  # fmt: skip
+                                    "at": utc_times(up["created_at"]).to_numpy(), "post_id": post_id}))  # fmt: skip
     events = pd.concat(frames, ignore_index=True)[_EVENT_COLUMNS]
-    events["at"] = _utc(events["at"])
+    events["at"] = utc_times(events["at"])
     return _clean_events(events)
 
 

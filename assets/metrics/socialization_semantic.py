@@ -52,7 +52,7 @@ from assets.metrics.stats import (
     moving_block_bootstrap_ci,
     ols_slope,
 )
-from assets.metrics.vectors import vectors_for
+from assets.metrics.vectors import centroid, vectors_for
 
 FAMILY = "socialization"
 
@@ -166,12 +166,6 @@ def local_density(vectors: np.ndarray, k: int = KNN, chunk: int = 1024) -> np.nd
     return out
 
 
-def _centroid(vectors: np.ndarray) -> np.ndarray:
-    mean = vectors.mean(axis=0, dtype=np.float64)
-    norm = np.linalg.norm(mean)
-    return mean / norm if norm > 0 else mean
-
-
 def split_half_drift(
     current: np.ndarray, previous: np.ndarray, rng: np.random.Generator, n_splits: int = N_SPLITS
 ) -> tuple[float, float]:
@@ -185,8 +179,8 @@ def split_half_drift(
     for _ in range(n_splits):
         order = rng.permutation(current.shape[0])
         half = current.shape[0] // 2
-        a, b = _centroid(current[order[:half]]), _centroid(current[order[half:]])
-        prev_a = _centroid(previous[rng.permutation(previous.shape[0])[: previous.shape[0] // 2]])
+        a, b = centroid(current[order[:half]]), centroid(current[order[half:]])
+        prev_a = centroid(previous[rng.permutation(previous.shape[0])[: previous.shape[0] // 2]])
         cos_halves.append(float(a @ b))
         moves.append(1.0 - float(a @ prev_a))
         noise.append(1.0 - float(a @ b))
@@ -245,7 +239,7 @@ def semantic_daily(
         samples.append(vectors[members])
 
     valid = np.array([s.shape[0] > 0 for s in samples], dtype=bool)
-    centroids = [_centroid(s) if s.shape[0] else None for s in samples]
+    centroids = [centroid(s) if s.shape[0] else None for s in samples]
     last = int(np.flatnonzero(valid)[-1]) if valid.any() else -1
     densities = [local_density(s) if s.shape[0] else np.zeros(0) for s in samples]
     rows = []

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from assets.enrich.categories import CATEGORY_CODES
-from assets.metrics.bins import parse_time_flags
+from assets.metrics.bins import bin_is_flagged, hour_is_flagged, parse_time_flags
 from assets.metrics.registry import CiMethod, Evidence, MetricSpec, Provenance
 from assets.metrics.stats import (
     percentile_interval,
@@ -144,21 +144,12 @@ def labelled_texts(texts: pd.DataFrame, toxicity_labels: pd.DataFrame | None) ->
     return out[columns].reset_index(drop=True)
 
 
-def bin_is_flagged(bin_start: pd.Series, width: pd.Timedelta, windows: Windows) -> pd.Series:
-    """True where the bin [start, start + width) overlaps a flag window [start, end] (§0.4)."""
-    flagged = pd.Series(False, index=bin_start.index)
-    for start, end in windows:
-        flagged |= (bin_start <= end) & (bin_start + width > start)
-    return flagged.fillna(False).astype(bool)
-
-
 # --------------------------------------------------------------------------- toxicity_level_share
 
 
 def _unflagged(rows: pd.DataFrame, windows: Windows) -> pd.DataFrame:
     """Rows whose creation hour overlaps no flag window (a missing time is kept: it is not flagged)."""
-    hour = rows["created_at"].dt.floor("h")
-    return rows[~bin_is_flagged(hour, BIN_WIDTH["hour"], windows)]
+    return rows[~hour_is_flagged(rows["created_at"], windows)]
 
 
 def level_share_table(lab: pd.DataFrame, windows: Windows) -> pd.DataFrame:

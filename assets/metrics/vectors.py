@@ -20,8 +20,10 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
 
 
 def centroid(x: np.ndarray) -> np.ndarray:
-    """normalize(mean(X)) of the rows of X."""
-    return unit_rows(np.asarray(x, dtype=np.float32).mean(axis=0))
+    """normalize(mean(X)) of the rows of X, the mean taken in float64; a zero mean stays zero."""
+    mean = np.asarray(x).mean(axis=0, dtype=np.float64)
+    norm = np.linalg.norm(mean)
+    return mean / norm if norm > 0 else mean
 
 
 def vector_lookup(embeddings: pd.DataFrame | None) -> tuple[dict[str, int], np.ndarray]:

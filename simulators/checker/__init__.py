@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
-from simulators.checker.common import Verdict, score
+from simulators.checker.common import Measured, Verdict, score
 from simulators.presets import preset_spec, simulate
 from warehouse.batch import CanonicalBatch
 
@@ -20,11 +20,20 @@ def check_society(batch: CanonicalBatch) -> list[Verdict]:
     An observed twin (SIMULATORS.md §4.10) lacks the event tables its truth rows are measured on;
     its truth belongs to the underlying run, so that run is rebuilt and scored instead.
     """
-    if batch.society["config_json"].get("observed") is not None:
-        batch = underlying_run(batch)
+    full = full_run(batch)
+    return score(full.tables["ground_truth"], measure_society(full))
+
+
+def measure_society(batch: CanonicalBatch) -> dict[str, Measured]:
+    """What the preset's checker measures on a full (not observed) run, keyed by metric."""
     preset = str(batch.society["preset"])
     module = importlib.import_module(f"simulators.checker.{preset.replace('-', '_')}")
-    return score(batch.tables["ground_truth"], module.measure(batch))
+    return module.measure(batch)
+
+
+def full_run(batch: CanonicalBatch) -> CanonicalBatch:
+    """The batch itself, or for an observed twin the full run it was derived from."""
+    return underlying_run(batch) if batch.society["config_json"].get("observed") is not None else batch
 
 
 def underlying_run(observed: CanonicalBatch) -> CanonicalBatch:

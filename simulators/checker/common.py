@@ -75,6 +75,17 @@ def within(tolerance: str, expected: str, m: Measured) -> bool:
     raise ValueError(f"unknown tolerance kind in {tolerance!r}")
 
 
+def as_order(measured: Measured, expected: str) -> Measured:
+    """An `order` row's verdict: 1 when the sign in `expected` ("< 0" or "> 0") holds within
+    the 95% interval (or for the value when there is none), else 0."""
+    sign, threshold = expected.split()
+    low = measured.ci_low if measured.ci_low is not None else measured.value
+    high = measured.ci_high if measured.ci_high is not None else measured.value
+    holds = high < float(threshold) if sign == "<" else low > float(threshold)
+    interval = f" [{low:.4g}, {high:.4g}]" if measured.ci_low is not None else ""
+    return Measured(float(holds), note=f"estimate {measured.value:.4g}{interval}")
+
+
 def score(ground_truth: pd.DataFrame, measured: dict[str, Measured]) -> list[Verdict]:
     """One verdict per ground-truth row whose metric was measured (others are left out)."""
     out = []

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulators.checker import socialization
-from simulators.checker.common import Measured, labels, states_at
+from simulators.checker.common import Measured, as_order, labels, states_at
 from simulators.checker.moltbook_like import reciprocity, stance_variance_ratio, thread_shape
 from simulators.kernels.culture import largest_domain_share
 from simulators.kernels.social_influence import NO_PARTNER, fj_equilibrium, partner_matrix
@@ -87,17 +87,6 @@ def largest_culture_domain_share(tables: dict[str, pd.DataFrame]) -> Measured:
     """Share of agents holding the most common culture vector at the last recorded step."""
     final = pd.concat([states_at(tables, dim).rename(dim) for dim in CULTURE_DIMS], axis=1)
     return Measured(largest_domain_share(final.to_numpy()), note=f"agents={len(final)}")
-
-
-def as_order(measured: Measured, expected: str) -> Measured:
-    """An `order` row's verdict: 1 when the sign in `expected` ("< 0" or "> 0") holds within
-    the 95% interval (or for the value when there is none), else 0."""
-    sign, threshold = expected.split()
-    low = measured.ci_low if measured.ci_low is not None else measured.value
-    high = measured.ci_high if measured.ci_high is not None else measured.value
-    holds = high < float(threshold) if sign == "<" else low > float(threshold)
-    interval = f" [{low:.4g}, {high:.4g}]" if measured.ci_low is not None else ""
-    return Measured(float(holds), note=f"estimate {measured.value:.4g}{interval}")
 
 
 def measure(batch: CanonicalBatch) -> dict[str, Measured]:
