@@ -272,7 +272,7 @@ def findings_command(args: argparse.Namespace, settings: Settings) -> int:
     """`findings`: the §8.2 published findings on societies already in the warehouse."""
     import pandas as pd
 
-    from pipelines.validation import read_findings
+    from assets.metrics.findings import read_findings
     from warehouse.reader import open_reader
 
     with open_reader(settings.warehouse_path) as conn:

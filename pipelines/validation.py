@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from assets.metrics.findings import DataProfile, evaluate_findings, findings_table, format_estimate
+from assets.metrics.findings import format_estimate, society_metrics
 from simulators.checker.common import Measured, as_order, within
 from warehouse.batch import CanonicalBatch
 
@@ -141,12 +141,6 @@ class BlindRun:
         return all(v.status != "fail" for v in self.verdicts)
 
 
-def society_metrics(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
-    return conn.execute(
-        "SELECT family, metric, value, ci_low, ci_high, n FROM society_metric WHERE society_id = ? "
-        "ORDER BY family, metric", [society_id]).df()
-
-
 def run_blind(batch: CanonicalBatch, workdir: Path, *, embedder: str = "minilm",
               models_dir: Path | None = None, device: str | None = None) -> BlindRun:
     """Run the society's analytics blind in `workdir` (a fresh warehouse) and score its truth."""
@@ -191,43 +185,3 @@ def run_blind(batch: CanonicalBatch, workdir: Path, *, embedder: str = "minilm",
         checker = {k: v for k, v in measure_society(full_run(batch)).items() if k.startswith("sim.")}
     verdicts = score_society(batch.tables["ground_truth"], metrics, batch.society["config_json"], checker)
     return BlindRun(society_id, warehouse_path, metrics, verdicts)
-
-
-def _count(conn: duckdb.DuckDBPyConnection, sql: str, society_id: str) -> int:
-    try:
-        return int(conn.execute(sql, [society_id]).fetchone()[0] or 0)
-    except duckdb.CatalogException:  # a table of a family that has not run in this warehouse
-        return 0
-
-
-def read_data_profile(conn: duckdb.DuckDBPyConnection, society_id: str) -> DataProfile:
-    """What the society's data holds (for the reasons of `not available` findings)."""
-    n_posts = _count(conn, "SELECT count(*) FROM posts WHERE society_id = ?", society_id)
-    n_comments = _count(conn, "SELECT count(*) FROM comments WHERE society_id = ?", society_id)
-    with_author = _count(conn, "SELECT count(author_id) FROM texts WHERE society_id = ?", society_id)
-    n_probes = _count(conn, "SELECT max(n_probe_threads) FROM socialization_consensus WHERE society_id = ?",
-                      society_id)
-    return DataProfile(
-        n_posts=n_posts,
-        n_comments=n_comments,
-        author_id_share=with_author / max(n_posts + n_comments, 1),
-        n_embeddings=_count(conn, "SELECT count(*) FROM text_embeddings WHERE society_id = ?", society_id),
-        n_valid_days=_count(conn, "SELECT count(*) FROM socialization_daily WHERE society_id = ? "
-                                  "AND pairwise_diversity IS NOT NULL", society_id),
-        has_upvotes=_count(conn, "SELECT count(upvotes) FROM posts WHERE society_id = ?", society_id) > 0,
-        has_karma=_count(conn, "SELECT count(karma) FROM agents WHERE society_id = ?", society_id) > 0,
-        n_personas=_count(conn, "SELECT count(*) FROM agents WHERE society_id = ? AND description IS NOT NULL "
-                                "AND trim(description) <> ''", society_id),
-        has_toxicity_labels=_count(conn, "SELECT count(*) FROM toxicity_labels WHERE society_id = ?", society_id) > 0,
-        has_category_labels=_count(conn, "SELECT count(*) FROM content_category WHERE society_id = ? "
-                                         "AND NOT (method LIKE '%:motivation' OR method LIKE '%:enforcement' OR method LIKE '%:argument')",
-                                         society_id) > 0,
-        has_emotion_labels=_count(conn, "SELECT count(*) FROM emotion_labels WHERE society_id = ?", society_id) > 0,
-        n_probe_threads=n_probes,
-    )
-
-
-def read_findings(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
-    """§8.2 for one society of the warehouse: one line per finding."""
-    metrics = society_metrics(conn, society_id)
-    return findings_table(evaluate_findings(metrics, read_data_profile(conn, society_id)))

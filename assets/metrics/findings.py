@@ -7,15 +7,20 @@ The spec gives words such as "high", "low", "small" and "≈ 1"; the thresholds 
 checks are this project's (proposed) and are written next to each condition, so a reader sees the
 definition used. A finding is `reproduced` when every condition holds, `not reproduced` when a
 condition fails, and `not available` when a metric is missing or NULL, with the reason.
+`read_findings` runs the checks on one society of a warehouse (the `findings` command, the report).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
+import duckdb
 import numpy as np
 import pandas as pd
+
+from assets.metrics.registry import all_metric_specs
 
 Status = Literal["reproduced", "not reproduced", "not available"]
 Test = Literal["gt", "lt", "not_below", "covers", "range", "near", "near_metric", "top_of"]
@@ -213,11 +218,21 @@ class FindingResult:
         return "; ".join(f"{r.condition.metric} {r.observed}" for r in self.results)
 
 
+def _number(x: float) -> str:
+    """4 significant digits; bootstrap rounding residue (|x| < 1e-12) prints as 0."""
+    return "0" if abs(x) < 1e-12 else f"{x:.4g}"
+
+
 def format_estimate(value: float, low: float | None, high: float | None) -> str:
     """`value [low, high]`, or the value alone when it has no interval."""
     if low is None or high is None or np.isnan(low) or np.isnan(high):
-        return f"{value:.4g}"
-    return f"{value:.4g} [{low:.4g}, {high:.4g}]"
+        return _number(value)
+    return f"{_number(value)} [{_number(low)}, {_number(high)}]"
+
+
+@cache
+def _units() -> dict[str, str]:
+    return {f"{spec.family}.{spec.metric}": spec.unit for spec in all_metric_specs()}
 
 
 def _interval(row: pd.Series) -> tuple[float, float]:
@@ -241,7 +256,9 @@ def evaluate_condition(condition: Condition, metrics: pd.DataFrame) -> Condition
     if row is None:
         return ConditionResult(condition, None, "not computed")
     if pd.isna(row["value"]):
-        return ConditionResult(condition, None, f"NULL (n = {int(row['n'])})")
+        n = 0 if pd.isna(row["n"]) else int(row["n"])
+        unit = _units().get(condition.key, "units")
+        return ConditionResult(condition, None, f"NULL (n = {n} {unit}, below its minimum sample)")
     value = float(row["value"])
     low, high = _interval(row)
     observed = format_estimate(value, row.get("ci_low"), row.get("ci_high"))
@@ -266,7 +283,7 @@ def evaluate_condition(condition: Condition, metrics: pd.DataFrame) -> Condition
         if other is None or pd.isna(other["value"]):
             return ConditionResult(condition, None, observed + f"; {args[0]} not available")
         holds = abs(value - float(other["value"])) <= float(args[1])
-        observed += f" vs {float(other['value']):.4g}"
+        observed += f" vs {_number(float(other['value']))}"
     elif test == "top_of":
         prefix, ranks = str(args[0]), int(float(args[1]))
         peers = metrics[(metrics["family"] == condition.family) & metrics["metric"].str.startswith(prefix)
@@ -309,3 +326,54 @@ def findings_table(results: list[FindingResult]) -> pd.DataFrame:
         [{"finding": r.finding.number, "claim": r.finding.claim, "status": r.status,
           "observed": r.observed, "reason": r.reason, "source": r.finding.source} for r in results]
     )
+
+
+# --------------------------------------------------------------------------- reading a warehouse
+
+
+def society_metrics(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
+    """The society's `society_metric` rows, in the columns the conditions read."""
+    return conn.execute(
+        "SELECT family, metric, value, ci_low, ci_high, n FROM society_metric WHERE society_id = ? "
+        "ORDER BY family, metric", [society_id]).df()
+
+
+def _count(conn: duckdb.DuckDBPyConnection, sql: str, society_id: str) -> int:
+    """One count from the warehouse; 0 for a table that is absent or a count that is NULL."""
+    try:
+        return int(conn.execute(sql, [society_id]).fetchone()[0] or 0)
+    except duckdb.CatalogException:  # a table of a family that has not run in this warehouse
+        return 0
+
+
+def read_data_profile(conn: duckdb.DuckDBPyConnection, society_id: str) -> DataProfile:
+    """What the society's data holds (for the reasons of `not available` findings)."""
+    n_posts = _count(conn, "SELECT count(*) FROM posts WHERE society_id = ?", society_id)
+    n_comments = _count(conn, "SELECT count(*) FROM comments WHERE society_id = ?", society_id)
+    with_author = _count(conn, "SELECT count(author_id) FROM texts WHERE society_id = ?", society_id)
+    n_probes = _count(conn, "SELECT max(n_probe_threads) FROM socialization_consensus WHERE society_id = ?",
+                      society_id)
+    return DataProfile(
+        n_posts=n_posts,
+        n_comments=n_comments,
+        author_id_share=with_author / max(n_posts + n_comments, 1),
+        n_embeddings=_count(conn, "SELECT count(*) FROM text_embeddings WHERE society_id = ?", society_id),
+        n_valid_days=_count(conn, "SELECT count(*) FROM socialization_daily WHERE society_id = ? "
+                                  "AND pairwise_diversity IS NOT NULL", society_id),
+        has_upvotes=_count(conn, "SELECT count(upvotes) FROM posts WHERE society_id = ?", society_id) > 0,
+        has_karma=_count(conn, "SELECT count(karma) FROM agents WHERE society_id = ?", society_id) > 0,
+        n_personas=_count(conn, "SELECT count(*) FROM agents WHERE society_id = ? AND description IS NOT NULL "
+                                "AND trim(description) <> ''", society_id),
+        has_toxicity_labels=_count(conn, "SELECT count(*) FROM toxicity_labels WHERE society_id = ?", society_id) > 0,
+        has_category_labels=_count(conn, "SELECT count(*) FROM content_category WHERE society_id = ? "
+                                         "AND NOT (method LIKE '%:motivation' OR method LIKE '%:enforcement' OR method LIKE '%:argument')",
+                                         society_id) > 0,
+        has_emotion_labels=_count(conn, "SELECT count(*) FROM emotion_labels WHERE society_id = ?", society_id) > 0,
+        n_probe_threads=n_probes,
+    )
+
+
+def read_findings(conn: duckdb.DuckDBPyConnection, society_id: str) -> pd.DataFrame:
+    """§8.2 for one society of the warehouse: one line per finding."""
+    metrics = society_metrics(conn, society_id)
+    return findings_table(evaluate_findings(metrics, read_data_profile(conn, society_id)))

@@ -7,6 +7,11 @@ entity-escaped as well (Plotly renders a subset of HTML tags in labels), and the
 figure JSON embedded in <script> has `<`, `>`, `&`, U+2028 and U+2029 written
 as \\uXXXX escapes so no string can close the script element.
 
+Each metric row carries the provenance badge and a footnote taken from `metric_registry`
+(ANALYTICS_SPEC §0.1, §8.1.2); cells of metrics whose inputs were computed with different
+embedding models or label methods across the societies shown are greyed (`society_analysis`,
+§8.1.3, mapped per family in COMPARABILITY); the §8.2 published findings follow per society.
+
 plotly.js is bundled inline exactly once and nothing is fetched from anywhere
 (no CDN, no web font), so the file opens offline and leaks no request.
 """
@@ -34,6 +39,38 @@ SOCIETY_FIELDS = ["kind", "platform", "preset", "seed"]
 CHART_FAMILIES = ["threads", "influence"]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 TOP_TOPICS = 10
+#: society_analysis columns the metrics of each family depend on (ANALYTICS_SPEC §8.1.3): where the
+#: societies shown differ in one of them, the family's cells are greyed. Families not listed
+#: (influence, threads, coverage) read neither embeddings nor labels.
+COMPARABILITY: dict[str, tuple[str, ...]] = {
+    "topics": ("model_id", "category_method"),
+    "toxicity": ("toxicity_method", "category_method"),
+    "socialization": ("model_id",),
+    "moltnet": ("model_id", "category_method", "toxicity_method", "emotion_method"),
+    "automation": ("model_id",),
+}
+ANALYSIS_COLUMNS = ["model_id", "category_method", "toxicity_method", "emotion_method"]
+#: What each provenance badge means (ANALYTICS_SPEC §0.1).
+PROVENANCE_WORDS = {
+    "paper-defined": "the cited paper gives the measure and its parameters; implemented as published",
+    "paper-named": "a paper reports this measure but its formula was not available to us; "
+    "the formula used here is our operationalization",
+    "proposed": "added by this project; no published definition",
+}
+CI_WORDS = {
+    "wilson": "Wilson score interval",
+    "bootstrap": "bootstrap over the unit",
+    "block_bootstrap": "block bootstrap (serially dependent series)",
+    "permutation": "permutation test",
+    "none": "none (point value only)",
+}
+EVIDENCE_WORDS = {
+    "P": "primary: stated in the paper's abstract, project page or dataset card",
+    "S": "secondary: from third-party summaries, not yet checked against the full text",
+    "none": "nothing published; the direction is our expectation",
+}
+FINDING_STATUSES = {"reproduced": "st-reproduced", "not reproduced": "st-not-reproduced",
+                    "not available": "st-not-available"}
 PLOTLY_CONFIG = '{"responsive": true, "displaylogo": false, "showLink": false}'
 
 CSS = """
@@ -46,6 +83,16 @@ th { background: #f3f3f3; } td.num { font-variant-numeric: tabular-nums; white-s
 .ci, .n { color: #666; font-size: 0.8rem; } .na { color: #999; font-style: italic; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1rem; }
 .plot { width: 100%; }
+.badge { display: inline-block; font-size: 0.7rem; padding: 0 0.35rem; margin-left: 0.3rem; border-radius: 0.6rem;
+         border: 1px solid #bbb; color: #444; white-space: nowrap; }
+.badge.paper-defined { border-color: #2c7a3f; color: #2c7a3f; }
+.badge.paper-named { border-color: #a86200; color: #a86200; }
+.badge.proposed { border-color: #4a5bb5; color: #4a5bb5; }
+.badge.unregistered { border-color: #b42318; color: #b42318; }
+sup.ref a { text-decoration: none; font-size: 0.7rem; }
+.incomparable { background: #eee; color: #999; } .incomparable .ci, .incomparable .n { color: #aaa; }
+.notes li { margin-bottom: 0.3rem; font-size: 0.85rem; }
+.st-reproduced { color: #1a7f37; } .st-not-reproduced { color: #b42318; } .st-not-available { color: #999; }
 """
 
 
@@ -107,7 +154,9 @@ def _colors(ids: Sequence[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- HTML blocks
 
 
-def _header(societies: pd.DataFrame, ids: list[str], generated_at: Any) -> str:
+def _header(
+    societies: pd.DataFrame, ids: list[str], generated_at: Any, has_registry: bool, analysis: pd.DataFrame | None
+) -> str:
     when = generated_at.isoformat() if isinstance(generated_at, (datetime, pd.Timestamp)) else generated_at
     fields = [f for f in SOCIETY_FIELDS if f in societies.columns]
     counts = [c for c in societies.columns if c.startswith("n_")]
@@ -124,41 +173,243 @@ def _header(societies: pd.DataFrame, ids: list[str], generated_at: Any) -> str:
             v = None if row is None else row[c]
             cells.append(f'<td class="num">{"" if _is_null(v) else _e(_fmt(float(v)))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
+    guide = []
+    if has_registry:
+        guide.append(
+            "Each metric carries the provenance of its definition (paper-defined, paper-named, proposed) and a "
+            'note number; the <a href="#metric-notes">metric notes</a> give its unit, interval method, '
+            "expected direction and published Moltbook value."
+        )
+    if analysis is not None:
+        guide.append(
+            '<span class="incomparable">Greyed</span> cells are not to be compared: the societies shown were processed '
+            "with different embedding models or label methods that the metric's family depends on "
+            "(<code>society_analysis</code>, ANALYTICS_SPEC §8.1.3); hover a cell to see which differ. "
+            "A society with no recorded model or method is not greyed."
+        )
+    extra = (f'<p class="meta">{" ".join(guide)}</p>' if guide else "") + (
+        "" if analysis is None else _analysis_table(analysis, ids))
     return (
         "<header><h1>Agent society comparison</h1>"
         f'<p class="meta">Generated {_e(when)} for {len(ids)} societies. Values are society-level metrics '
         "from <code>society_metric</code> with their 95 % interval and the number of units behind them "
         "(n); <span class=\"na\">n/a</span> means below the minimum sample or not available in the source.</p>"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></header>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{extra}</header>"
     )
 
 
-def _cell(row: pd.Series | None) -> str:
+def _analysis_table(analysis: pd.DataFrame, ids: list[str]) -> str:
+    """How each society shown was processed: the models and label methods behind its numbers."""
+    by_id = _analysis_by_society(analysis)
+    shown = [sid for sid in ids if sid in by_id]
+    if not shown:
+        return ""
+    head = "".join(f"<th>{_e(c)}</th>" for c in ["society", "pipeline_version", *ANALYSIS_COLUMNS])
+    rows = []
+    for sid in shown:
+        values = [by_id[sid].get(c) for c in ["pipeline_version", *ANALYSIS_COLUMNS]]
+        cells = "".join(f"<td>{'' if _is_null(v) else _e(v)}</td>" for v in values)
+        rows.append(f"<tr><td>{_e(sid)}</td>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _analysis_by_society(analysis: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    if analysis is None or analysis.empty or "society_id" not in analysis.columns:
+        return {}
+    return {str(r["society_id"]): r.to_dict() for _, r in analysis.iterrows()}
+
+
+def incomparable_cells(analysis: pd.DataFrame | None, ids: list[str]) -> dict[str, dict[str, str]]:
+    """family → {society_id: why its cells are greyed} for the families whose inputs differ.
+
+    A society takes part when society_analysis records a value for the column; a society with no
+    row, or NULL there (never embedded or labelled), has nothing to differ in and stays ungreyed.
+    """
+    by_id = _analysis_by_society(analysis)
+    differing: dict[str, dict[str, str]] = {}  # column → {society: value}, only columns that differ
+    for column in ANALYSIS_COLUMNS:
+        values = {sid: str(by_id[sid][column]) for sid in ids
+                  if sid in by_id and not _is_null(by_id[sid].get(column))}
+        if len(set(values.values())) > 1:
+            differing[column] = values
+    out: dict[str, dict[str, str]] = {}
+    for family, columns in COMPARABILITY.items():
+        reasons = [c for c in columns if c in differing]
+        if not reasons:
+            continue
+        why = "; ".join(
+            f"{c} differs (" + ", ".join(f"{sid}: {v}" for sid, v in differing[c].items()) + ")" for c in reasons
+        )
+        affected = {sid for c in reasons for sid in differing[c]}
+        out[family] = {sid: f"not comparable across these societies: {why}" for sid in ids if sid in affected}
+    return out
+
+
+def _cell(row: pd.Series | None, incomparable: str | None = None) -> str:
+    """One society's value of one metric; `incomparable` (why) greys the cell out."""
+    css = "num" if incomparable is None else "num incomparable"
+    title = "" if incomparable is None else f' title="{_e(incomparable)}"'
     if row is None:
-        return '<td class="num na" title="not computed">–</td>'
+        hint = title or ' title="not computed"'
+        return f'<td class="{css} na"{hint}>–</td>'
     n = "" if _is_null(row["n"]) else f' <span class="n">n={_e(int(row["n"]))}</span>'
     if _is_null(row["value"]):
-        return f'<td class="num"><span class="na">n/a</span>{n}</td>'
+        return f'<td class="{css}"{title}><span class="na">n/a</span>{n}</td>'
     ci = ""
     if not _is_null(row["ci_low"]) and not _is_null(row["ci_high"]):
         ci = f' <span class="ci">[{_e(_fmt(row["ci_low"]))}, {_e(_fmt(row["ci_high"]))}]</span>'
-    return f'<td class="num">{_e(_fmt(float(row["value"])))}{ci}{n}</td>'
+    return f'<td class="{css}"{title}>{_e(_fmt(float(row["value"])))}{ci}{n}</td>'
 
 
-def _comparison_table(metrics: pd.DataFrame, ids: list[str]) -> str:
+def _metric_keys(metrics: pd.DataFrame) -> list[tuple[str, str]]:
+    if metrics.empty:
+        return []
+    return sorted({(str(f), str(m)) for f, m in zip(metrics["family"], metrics["metric"])})
+
+
+def _registry_lookup(registry: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, Any]] | None:
+    """(family, metric) → registry row; None when no registry was given (no badges, no notes)."""
+    if registry is None:
+        return None
+    if registry.empty:
+        return {}
+    return {(str(r["family"]), str(r["metric"])): r.to_dict() for _, r in registry.iterrows()}
+
+
+def _badge(spec: dict[str, Any] | None, note: int) -> str:
+    """The provenance badge and the note reference shown next to a metric's name."""
+    ref = f'<sup class="ref"><a href="#note-{note}">{note}</a></sup>'
+    if spec is None:
+        return f'<span class="badge unregistered" title="no metric_registry row">not in registry</span>{ref}'
+    kind = str(spec.get("definition_provenance"))
+    css = kind if kind in PROVENANCE_WORDS else "unregistered"
+    return f'<span class="badge {css}" title="{_e(PROVENANCE_WORDS.get(kind, kind))}">{_e(kind)}</span>{ref}'
+
+
+def _comparison_table(
+    metrics: pd.DataFrame,
+    ids: list[str],
+    registry: dict[tuple[str, str], dict[str, Any]] | None = None,
+    incomparable: dict[str, dict[str, str]] | None = None,
+) -> str:
     """society_metric pivoted: one row per family.metric, one column per society."""
     if metrics.empty:
         return "<section><h2>Metrics</h2><p>No metrics computed yet.</p></section>"
     lookup = {(str(r["society_id"]), r["family"], r["metric"]): r for _, r in metrics.iterrows()}
-    keys = sorted({(str(f), str(m)) for f, m in zip(metrics["family"], metrics["metric"])})
     head = "<th>family.metric</th>" + "".join(f"<th>{_e(sid)}</th>" for sid in ids)
     body = []
-    for family, metric in keys:
-        cells = "".join(_cell(lookup.get((sid, family, metric))) for sid in ids)
-        body.append(f"<tr><td>{_e(family)}.{_e(metric)}</td>{cells}</tr>")
+    for k, (family, metric) in enumerate(_metric_keys(metrics), start=1):
+        greyed = (incomparable or {}).get(family, {})
+        cells = "".join(_cell(lookup.get((sid, family, metric)), greyed.get(sid)) for sid in ids)
+        badge = "" if registry is None else _badge(registry.get((family, metric)), k)
+        body.append(f'<tr><td class="metric">{_e(family)}.{_e(metric)}{badge}</td>{cells}</tr>')
     return (
         "<section><h2>Metrics side by side</h2>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></section>"
+    )
+
+
+def _note(spec: dict[str, Any] | None) -> str:
+    """One metric's footnote, in words, from its metric_registry row."""
+    if spec is None:
+        return "not in registry: no unit, definition provenance or interval method is recorded for this metric."
+    source = None if _is_null(spec.get("moltbook_source")) else str(spec["moltbook_source"])
+    kind = str(spec.get("definition_provenance"))
+    if kind == "paper-named":
+        named = f"the measure named in {source}" if source else "a measure named in the literature"
+        provenance = (f"paper-named: the formula is our operationalization of {named}, "
+                      "whose own formula was not available to us")
+    elif kind == "paper-defined":
+        provenance = "paper-defined: the cited paper gives the measure and its parameters; implemented as published"
+    else:
+        provenance = f"{kind}: {PROVENANCE_WORDS.get(kind, 'unknown provenance')}"
+    ci = str(spec.get("ci_method"))
+    parts = [
+        f"Unit: {spec.get('unit')}.",
+        f"Definition: {provenance}.",
+        f"95 % interval: {CI_WORDS.get(ci, ci)}.",
+        f"Expected on a Moltbook-like society: {spec.get('expected_direction')}.",
+    ]
+    value = None if _is_null(spec.get("moltbook_value")) else str(spec["moltbook_value"])
+    evidence = None if _is_null(spec.get("moltbook_evidence")) else str(spec["moltbook_evidence"])
+    if value or source or evidence not in (None, "none"):
+        published = [f"Moltbook: {value}" if value else "Moltbook: no published value"]
+        if evidence and evidence != "none":
+            published.append(f"evidence [{evidence}]")
+        if source:
+            published.append(f"source {source}")
+        parts.append(", ".join(published) + ".")
+    return " ".join(_e(p) for p in parts)
+
+
+def _metric_notes(keys: list[tuple[str, str]], registry: dict[tuple[str, str], dict[str, Any]] | None) -> str:
+    """The footnotes of the comparison table, numbered as its rows."""
+    if registry is None or not keys:
+        return ""
+    items = "".join(
+        f'<li id="note-{k}" value="{k}"><code>{_e(family)}.{_e(metric)}</code> '
+        f"{_note(registry.get((family, metric)))}</li>"
+        for k, (family, metric) in enumerate(keys, start=1)
+    )
+    legend = "".join(f"<li><b>{_e(kind)}</b>: {_e(words)}.</li>" for kind, words in PROVENANCE_WORDS.items())
+    evidence = "".join(f"<li><b>[{_e(tag)}]</b>: {_e(words)}.</li>" for tag, words in EVIDENCE_WORDS.items())
+    return (
+        '<section id="metric-notes"><h2>Metric notes</h2>'
+        "<p>From <code>metric_registry</code> (ANALYTICS_SPEC §0.1, §8.1.2). Definition provenance:</p>"
+        f"<ul>{legend}</ul><p>Evidence tags of published Moltbook values:</p><ul>{evidence}</ul>"
+        f'<ol class="notes">{items}</ol></section>'
+    )
+
+
+def _status_cell(row: pd.Series | None) -> str:
+    """A finding's status for one society, its reason on hover."""
+    if row is None:
+        return '<td class="na">–</td>'
+    css = FINDING_STATUSES.get(str(row["status"]), "")
+    reason = "" if _is_null(row.get("reason")) else str(row["reason"])
+    return f'<td class="{css}" title="{_e(reason)}">{_e(row["status"])}</td>'
+
+
+def _findings_section(findings: pd.DataFrame | None, ids: list[str]) -> str:
+    """§8.2: the published findings' status per society, then each society's observed values and reasons."""
+    if findings is None:
+        return ""
+    title = "<h2>Published findings (§8.2)</h2>"
+    if findings.empty or "society_id" not in findings.columns:
+        return f'<section id="findings">{title}<p>No findings evaluated.</p></section>'
+    f = findings.assign(society_id=findings["society_id"].astype(str))
+    shown = [sid for sid in ids if sid in set(f["society_id"])]
+    shown += sorted(set(f["society_id"]) - set(shown))
+    numbers = sorted(f["finding"].unique())
+    claims = {num: f.loc[f["finding"] == num, "claim"].iloc[0] for num in numbers}
+    status = {(str(r["society_id"]), r["finding"]): r for _, r in f.iterrows()}
+    head = "<th>#</th><th>finding on Moltbook</th>" + "".join(f"<th>{_e(sid)}</th>" for sid in shown)
+    rows = "".join(
+        f'<tr><td class="num">{_e(num)}</td><td>{_e(claims[num])}</td>'
+        + "".join(_status_cell(status.get((sid, num))) for sid in shown) + "</tr>"
+        for num in numbers
+    )
+    details = []
+    for sid in shown:
+        part = f[f["society_id"] == sid]
+        tally = ", ".join(f"{int((part['status'] == s).sum())} {s}" for s in FINDING_STATUSES)
+        lines = "".join(
+            f'<tr><td class="num">{_e(r["finding"])}</td><td>{_e(r["claim"])}</td>'
+            f'<td class="{FINDING_STATUSES.get(str(r["status"]), "")}">{_e(r["status"])}</td>'
+            f"<td>{_e(r.get('observed'))}</td><td>{_e(r.get('reason'))}</td><td>{_e(r.get('source'))}</td></tr>"
+            for _, r in part.iterrows()
+        )
+        details.append(
+            f"<details><summary>{_e(sid)}: {_e(tally)}</summary><table><thead><tr><th>#</th><th>finding</th>"
+            "<th>status</th><th>observed</th><th>reason</th><th>source</th></tr></thead>"
+            f"<tbody>{lines}</tbody></table></details>"
+        )
+    return (
+        f'<section id="findings">{title}<p class="meta">Directional findings published about Moltbook, '
+        "checked on each society's metrics: a check holds when its sign or ordering holds within the 95 % "
+        "interval; the thresholds that turn words such as “high” into checks are this project's. "
+        "<i>not available</i> means a metric is missing or NULL, with the data the society lacks as reason.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{''.join(details)}</section>"
     )
 
 
@@ -351,6 +602,9 @@ def render_society_report(
     topic_info: pd.DataFrame | None,
     generated_at: datetime | pd.Timestamp | str,
     label_counts: pd.DataFrame | None = None,
+    registry: pd.DataFrame | None = None,
+    analysis: pd.DataFrame | None = None,
+    findings: pd.DataFrame | None = None,
 ) -> str:
     """One self-contained HTML document comparing the given societies side by side.
 
@@ -358,10 +612,14 @@ def render_society_report(
     `metrics`: society_metric rows. `thread_stats`: threads_thread_stats rows with society_id.
     `topic_info`: topic_info rows with society_id (join topic_models), else grouped by model_id.
     `label_counts`: society_id, field (category | toxicity | emotion), value, n: posts per label.
+    `registry`: metric_registry rows, for the provenance badges and metric notes (none without it).
+    `analysis`: society_analysis rows, to grey out metrics computed with different models or labellers.
+    `findings`: society_id plus the columns of `findings_table` (§8.2), one line per society and finding.
     """
     ids = _society_ids(societies, metrics)
     if not ids:
         raise ValueError("no society to report on")
+    specs = _registry_lookup(registry)
     families = [f for f in CHART_FAMILIES if f in set(metrics.get("family", []))]
     families += sorted(set(metrics.get("family", [])) - set(CHART_FAMILIES))
     charts = []
@@ -382,11 +640,13 @@ def render_society_report(
         f"<style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         "</head><body>"
-        + _header(societies, ids, generated_at)
-        + _comparison_table(metrics, ids)
+        + _header(societies, ids, generated_at, specs is not None, analysis)
+        + _comparison_table(metrics, ids, specs, incomparable_cells(analysis, ids))
+        + _findings_section(findings, ids)
         + chart_section
         + _topic_section(topic_info, ids)
         + _label_section(label_counts, ids)
+        + _metric_notes(_metric_keys(metrics), specs)
         + "</body></html>\n"
     )
 

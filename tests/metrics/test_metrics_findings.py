@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.metrics.findings import FINDINGS, DataProfile, evaluate_findings, findings_table
+from assets.metrics.findings import FINDINGS, DataProfile, evaluate_findings, findings_table, format_estimate
 from assets.metrics.registry import all_metric_specs
 
 
@@ -51,7 +51,7 @@ def test_coverage_of_zero_is_judged_on_the_interval_and_needs_one() -> None:
 def test_missing_data_is_named_as_the_reason() -> None:
     frame = metrics(("influence", "dyad_reciprocity", None, None, None, 0))
     assert status(12, frame, profile(n_comments=0)) == ("not available", "no comments")
-    assert status(12, frame) == ("not available", "dyad_reciprocity NULL (n = 0)")
+    assert status(12, frame) == ("not available", "dyad_reciprocity NULL (n = 0 edges, below its minimum sample)")
     assert status(12, metrics()) == ("not available", "dyad_reciprocity not computed")
 
 
@@ -76,3 +76,8 @@ def test_the_table_has_one_line_per_finding() -> None:
     table = findings_table(evaluate_findings(metrics(), profile()))
     assert len(table) == 21 and set(table["status"]) == {"not available"}
     assert list(table.columns) == ["finding", "claim", "status", "observed", "reason", "source"]
+
+
+def test_estimates_print_bootstrap_rounding_residue_as_zero() -> None:
+    assert format_estimate(0.0, 5.551e-17, 0.5615) == "0 [0, 0.5615]"
+    assert format_estimate(0.1111, None, None) == "0.1111"
