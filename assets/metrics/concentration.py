@@ -63,6 +63,7 @@ from assets.metrics.stats import (
     gini,
     hhi,
     hhi_norm,
+    item_bootstrap_ci,
     metric_rng,
     metric_row,
     moving_block_bootstrap_ci,
@@ -321,12 +322,14 @@ def _index_row(
     seed: int,
     B: int,
 ) -> MetricRow:
-    """A table statistic as a society metric; CI by bootstrap over the population's units."""
+    """A table statistic as a society metric. CI by bootstrap over the population's units, except
+    for communities, whose counts are resampled post by post (`item_bootstrap_ci`)."""
     value, n = _lookup(table, obj, qty, stat)
     x = pops[(obj, qty, False)]
     if x is None or n < MIN_UNITS or np.isnan(value):
         return metric_row(FAMILY, metric, None, None, n)
-    return metric_row(FAMILY, metric, value, bootstrap_ci(x, fn, metric_rng(seed, metric), B), n)
+    resample = item_bootstrap_ci if obj == "community" else bootstrap_ci
+    return metric_row(FAMILY, metric, value, resample(x, fn, metric_rng(seed, metric), B), n)
 
 
 def _trend_row(metric: str, table: pd.DataFrame, stat: str, seed: int, B: int) -> MetricRow:

@@ -12,11 +12,13 @@ import pytest
 from assets.metrics.stats import (
     SOCIETY_METRIC_COLUMNS,
     MetricRow,
+    bootstrap_ci,
     bootstrap_mean_ci,
     bootstrap_ratio_ci,
     gini,
     hhi,
     hhi_norm,
+    item_bootstrap_ci,
     metric_rng,
     metric_row,
     metrics_frame,
@@ -141,3 +143,14 @@ class TestSocietyMetricRows:
         row = metric_row("threads", "x", 1.0, None, 1)
         with pytest.raises(ValueError):
             metrics_frame("s", [row, row])
+
+
+def test_a_hub_community_keeps_its_share_when_posts_are_resampled() -> None:
+    """One community holds 615 of 1,000 posts, 40 others share the rest: resampling communities would
+    drop the hub from about a third of the replicates; resampling posts keeps the interval near 0.615."""
+    counts = np.array([615.0, *([385.0 / 40] * 40)])
+    low, high = item_bootstrap_ci(counts, lambda x: x.max() / x.sum(), np.random.default_rng(1), B=500)
+    assert 0.57 < low < 0.615 < high < 0.66
+    by_community = bootstrap_ci(counts, lambda x: x.max() / x.sum(), np.random.default_rng(1), B=500)
+    assert by_community[0] < 0.1  # the hub left out: the interval the post resampling replaces
+    assert item_bootstrap_ci(np.zeros(3), np.max, np.random.default_rng(1)) == pytest.approx((math.nan, math.nan), nan_ok=True)
