@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster
 
-.PHONY: setup run test test-slow dev report bench bench-sim bench-enrich bench-ingest clean
+.PHONY: setup run test test-slow dev report bench bench-sim bench-enrich bench-ingest bench-metrics clean
 
 # The CPU install: constraints-cpu.txt pins torch to the local CPU build, never the CUDA wheels.
 $(BIN)/observatory: pyproject.toml constraints-cpu.txt
@@ -54,6 +54,13 @@ bench-enrich: setup
 # replay server, cold and warm (about 15 minutes on 2 cores; `--posts N` for another size).
 bench-ingest: setup
 	$(BIN)/python -m pipelines.bench ingest --repeat 3
+
+# Wall time and peak memory of each metric family on simulated societies of about 10k, 30k and
+# 100k posts (5 comments per post), with growth exponents (about 70 minutes on 2 cores, 20 of them
+# preparing the three societies; `python -m pipelines.bench metrics --sizes N ... --families F ...`
+# runs a part).
+bench-metrics: setup
+	$(BIN)/python -m pipelines.bench metrics --repeat 3
 
 clean:
 	rm -rf var

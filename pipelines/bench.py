@@ -1,5 +1,6 @@
 """Benchmarks: the main job (`main`), the built-in simulators (`sim`), enrichment (`enrich`,
-in pipelines/bench_enrich.py) and live ingestion (`ingest`, in pipelines/bench_ingest.py).
+in pipelines/bench_enrich.py), live ingestion (`ingest`, in pipelines/bench_ingest.py) and the
+metric families (`metrics`, in pipelines/bench_metrics.py).
 
 main: wall time and peak memory of `observatory run`, cold and warm. Cold is a fresh warehouse
 and Dagster home, so everything is ingested and embedded; warm is the same run again over the
@@ -128,9 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--posts", type=int, default=100_000)
     ingest.add_argument("--repeat", type=int, default=3)
     ingest.add_argument("--seed", type=int, default=1)
+    metrics = commands.add_parser("metrics", help="the seven metric families on simulated societies of three sizes")
+    metrics.add_argument("--sizes", nargs="+", type=int, default=[10_000, 30_000, 100_000],
+                         help="posts per society (comments come out about 5x)")
+    metrics.add_argument("--repeat", type=int, default=3)
+    metrics.add_argument("--seed", type=int, default=1)
+    metrics.add_argument("--families", nargs="+", help="default: all seven")
+    metrics.add_argument("--keep", type=Path, help="keep the prepared warehouses in this folder and reuse them")
     once = commands.add_parser("sim-once", help=argparse.SUPPRESS)
     for name in ("preset", "n_agents", "n_steps", "seed"):
         once.add_argument(name)
+    metrics_prep = commands.add_parser("metrics-prep", help=argparse.SUPPRESS)
+    for name in ("workdir", "n_agents", "n_steps", "seed"):
+        metrics_prep.add_argument(name)
+    metrics_once = commands.add_parser("metrics-once", help=argparse.SUPPRESS)
+    for name in ("warehouse", "society_id", "family"):
+        metrics_once.add_argument(name)
     args = parser.parse_args(argv)
     if args.command == "main":
         bench_main(args.repeat, args.run_args)
@@ -146,6 +160,18 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.bench_enrich import bench_enrich
 
         bench_enrich(args.only, args.repeat)
+    elif args.command == "metrics":
+        from pipelines.bench_metrics import bench_metrics
+
+        bench_metrics(args.sizes, args.repeat, args.seed, args.families, args.keep)
+    elif args.command == "metrics-prep":
+        from pipelines.bench_metrics import prepare_society
+
+        print(json.dumps(prepare_society(Path(args.workdir), int(args.n_agents), int(args.n_steps), int(args.seed))))
+    elif args.command == "metrics-once":
+        from pipelines.bench_metrics import family_once
+
+        print(json.dumps(family_once(args.warehouse, args.society_id, args.family)))
     else:
         print(json.dumps(simulate_once(args.preset, int(args.n_agents), int(args.n_steps), int(args.seed))))
     return 0

@@ -322,11 +322,14 @@ def _ranked_lists(X: np.ndarray, C: np.ndarray, width: int, block: int = 8192) -
     return out
 
 
-def probe_recall(X: np.ndarray, ranked: np.ndarray, n_probe: int, threshold: float, sample: np.ndarray) -> float:
-    """Share of pairs (i later than j, cos ≥ threshold) in `sample` whose j's home list is among i's probes."""
+def probe_recalls(X: np.ndarray, ranked: np.ndarray, threshold: float, sample: np.ndarray) -> np.ndarray:
+    """recall[p - 1] for p = 1 … width probes: the share of pairs (i later than j, cos ≥ threshold) in
+    `sample` whose j's home list is among i's first p probes. One pass over the sample's pairs serves
+    every p (the similarity products, not the probe test, are the cost)."""
     Xs = X[sample]
-    found = total = 0
     home = ranked[:, 0]
+    width = ranked.shape[1]
+    found_at = np.zeros(width + 1, dtype=np.int64)  # pairs by the probe position of j's home; width: none
     for s in range(0, sample.size, 1000):
         sims = Xs[s : s + 1000] @ Xs.T
         i_loc, j = np.nonzero(sims >= threshold)
@@ -335,9 +338,13 @@ def probe_recall(X: np.ndarray, ranked: np.ndarray, n_probe: int, threshold: flo
         i, j = sample[i[keep]], sample[j[keep]]
         if i.size == 0:
             continue
-        total += i.size
-        found += int((ranked[i, :n_probe] == home[j][:, None]).any(axis=1).sum())
-    return 1.0 if total == 0 else found / total
+        match = ranked[i] == home[j][:, None]  # a row's probes are distinct lists: at most one match
+        position = np.where(match.any(axis=1), match.argmax(axis=1), width)
+        found_at += np.bincount(position, minlength=width + 1)
+    total = int(found_at.sum())
+    if total == 0:
+        return np.ones(width)
+    return np.cumsum(found_at[:width]) / total
 
 
 def global_index(
@@ -352,9 +359,10 @@ def global_index(
     C = _spherical_centroids(X, n_lists, rng)
     ranked = _ranked_lists(X, C, min(MAX_PROBES, n_lists))
     sample = np.sort(rng.choice(n, size=min(n, RECALL_SAMPLE), replace=False))
+    recalls = probe_recalls(X, ranked, threshold, sample)
     n_probe = 4
     while n_probe <= ranked.shape[1]:
-        recall = probe_recall(X, ranked, n_probe, threshold, sample)
+        recall = float(recalls[n_probe - 1])
         if recall >= RECALL_TARGET:
             return ranked[:, 0].copy(), ranked[:, :n_probe].copy(), recall
         n_probe *= 2

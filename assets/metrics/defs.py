@@ -232,6 +232,21 @@ def _threads(data: SocietyData) -> FamilyResult:
     return _combined(shape, tails)
 
 
+FamilyCompute = Callable[[SocietyData], FamilyResult]
+
+# Family name (the `family` of `society_metric`) -> its compute function, in an order that runs
+# every family after those it reads: socialization reads the PageRank that influence stores.
+FAMILY_COMPUTE: dict[str, FamilyCompute] = {
+    "topics": _topics,
+    "toxicity": _toxicity,
+    "influence": _influence,
+    "socialization": _socialization,
+    "moltnet": _moltnet,
+    "automation": _automation,
+    "threads": _threads,
+}
+
+
 # --------------------------------------------------------------------------- one asset per family
 
 
@@ -291,14 +306,10 @@ def _check_result(check: MetricCheck) -> AssetCheckResult:
     )
 
 
-def _measure_family(
-    context: AssetExecutionContext,
-    warehouse: WarehouseResource,
-    compute: Callable[[SocietyData], FamilyResult],
-    specs: list[MetricSpec],
-    headline: Headline,
-) -> Iterator[MaterializeResult | AssetCheckResult]:
-    society_id = context.partition_key
+def run_family(warehouse: WarehouseResource, society_id: str, compute: FamilyCompute) -> FamilyResult:
+    """Read the society, compute one family and store its tables, its `society_metric` rows, the
+    registry and the society's provenance in one transaction: the whole work of a family asset,
+    callable without Dagster (the metrics benchmark times it)."""
     # One BLAS/OpenMP thread: the families run many small matrix products, and on a few shared
     # cores extra threads only wait on each other (several times slower on 2 cores).
     with warehouse.writer() as conn, threadpool_limits(limits=1):
@@ -311,6 +322,17 @@ def _measure_family(
         _stored_rows(conn, society_id, metric_rows, computed_at)
         write_metric_registry(conn)
         write_society_analysis(conn, society_id, data.seed, computed_at)
+    return tables, metric_rows
+
+
+def _measure_family(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    compute: FamilyCompute,
+    specs: list[MetricSpec],
+    headline: Headline,
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    tables, metric_rows = run_family(warehouse, context.partition_key, compute)
     shown = pd.DataFrame(
         [{"family": r.family, "metric": r.metric, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.n}
          for r in metric_rows]
@@ -333,7 +355,7 @@ def _measure_family(
 
 def _family_asset(
     name: str,
-    compute: Callable[[SocietyData], FamilyResult],
+    compute: FamilyCompute,
     specs: list[MetricSpec],
     deps: list,
     headline: Headline,
