@@ -7,8 +7,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.enrich.defs import ENRICH_ASSETS, joint_topic_assignments
-from assets.metrics.findings import read_findings
 from assets.metrics.defs import METRIC_ASSETS
+from assets.metrics.findings import read_findings
 from assets.reports.html_report import render_society_report, write_report
 from pipelines.resources import ReportsResource, WarehouseResource
 from warehouse.reader import society_overview

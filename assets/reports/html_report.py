@@ -319,8 +319,6 @@ def _note(spec: dict[str, Any] | None) -> str:
         named = f"the measure named in {source}" if source else "a measure named in the literature"
         provenance = (f"paper-named: the formula is our operationalization of {named}, "
                       "whose own formula was not available to us")
-    elif kind == "paper-defined":
-        provenance = "paper-defined: the cited paper gives the measure and its parameters; implemented as published"
     else:
         provenance = f"{kind}: {PROVENANCE_WORDS.get(kind, 'unknown provenance')}"
     ci = str(spec.get("ci_method"))
