@@ -14,12 +14,17 @@ How it avoids comparing every pair:
 - a text is compared with leaders only, never with other members;
 - `author` scope: leaders are searched per author, exactly
   (O(Σ_a n_a·L_a·d), n_a texts and L_a leaders of author a);
+- a text scans a list's leaders in creation order, a block at a time, and stops
+  at the first block with a match: only texts that end up leading a cluster see
+  every leader, so exact search costs about O((L² + N·B)·d), B = 4096 leaders a
+  block, rather than O(N·L·d);
 - `global` scope: up to EXACT_LIMIT distinct vectors the search is exact; above
   it leaders sit in an inverted-file index of ≈ √N lists (spherical k-means
-  centroids) and a text probes its p nearest lists, i.e. O(N·√N·p·d) instead of
-  O(N²·d). p starts at 4 and doubles until the recall of cos ≥ threshold pairs on
-  a 10k sample, against exact search, is ≥ 0.95 (the spec's requirement); when no
-  p up to 64 reaches it the search falls back to exact.
+  centroids) and a text probes its p nearest lists. p starts at 4 and doubles
+  until the recall of cos ≥ threshold pairs on a 10k sample, against exact
+  search, is ≥ 0.95 (the spec's requirement); when no p up to 64 reaches it the
+  search is exact. Anisotropic static vectors at cos 0.85 and 0.90 are such a
+  case: their neighbourhoods span too many cells for any few lists to hold them.
 
 Author ids (§0.4): text-level metrics (the duplicate shares, `template_share_top100`,
 `peak6_hour_share`, the society periodogram) need none; agent-level ones (floods,
@@ -43,6 +48,7 @@ Choices the spec leaves open:
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -51,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.signal import periodogram
+from threadpoolctl import threadpool_limits
 
 from assets.metrics.bins import hour_is_flagged, parse_time_flags
 from assets.metrics.concentration import post_comments_received
@@ -212,6 +219,7 @@ def leader_clusters(
     probes: np.ndarray,
     partition: np.ndarray | None = None,
     chunk: int = 2048,
+    leader_block: int = 4096,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Leader clustering of the rows of X, visited in row order; returns (leader row, cos to leader) per row.
 
@@ -246,22 +254,27 @@ def leader_clusters(
             entry = lists.get(int(lst[0]))
             if entry is None:
                 continue
-            lead = entry.rows[: entry.n]
-            sims = X[s + q] @ entry.vecs[: entry.n].T
-            ok = sims >= threshold
-            if partition is not None:
-                ok &= partition[s + q][:, None] == partition[lead][None, :]
-            has = ok.any(axis=1)
-            if not has.any():
-                continue
-            first = ok[has].argmax(axis=1)
-            qh = q[has]
-            r = rank[lead[first]]
-            better = r < best_rank[qh]
-            qb = qh[better]
-            best_rank[qb] = r[better]
-            best_leader[qb] = lead[first[better]]
-            best_cos[qb] = sims[has][better, first[better]]
+            # The list's leaders in creation order, a block at a time: a row that hits has found the
+            # list's earliest match and drops out, so most rows never see the list's later leaders.
+            for b in range(0, entry.n, leader_block):
+                lead = entry.rows[b : min(entry.n, b + leader_block)]
+                sims = X[s + q] @ entry.vecs[b : b + lead.size].T
+                ok = sims >= threshold
+                if partition is not None:
+                    ok &= partition[s + q][:, None] == partition[lead][None, :]
+                has = ok.any(axis=1)
+                if has.any():
+                    first = ok[has].argmax(axis=1)
+                    qh = q[has]
+                    r = rank[lead[first]]
+                    better = r < best_rank[qh]
+                    qb = qh[better]
+                    best_rank[qb] = r[better]
+                    best_leader[qb] = lead[first[better]]
+                    best_cos[qb] = sims[has][better, first[better]]
+                    q = q[~has]
+                if q.size == 0:
+                    break
 
         # 2. The rest against each other, exactly. A row with no earlier match leads; the others are
         #    settled in order, joining the earliest earlier row that turned out to be a leader.
@@ -322,20 +335,19 @@ def _ranked_lists(X: np.ndarray, C: np.ndarray, width: int, block: int = 8192) -
     return out
 
 
-def probe_recalls(X: np.ndarray, ranked: np.ndarray, threshold: float, sample: np.ndarray) -> np.ndarray:
-    """recall[p - 1] for p = 1 … width probes: the share of pairs (i later than j, cos ≥ threshold) in
-    `sample` whose j's home list is among i's first p probes. One pass over the sample's pairs serves
-    every p (the similarity products, not the probe test, are the cost)."""
-    Xs = X[sample]
+def probe_recalls(X: np.ndarray, ranked: np.ndarray, threshold: float) -> np.ndarray:
+    """recall[p - 1] for p = 1 … width probes: the share of pairs (i later than j, cos ≥ threshold) among
+    the rows of X whose j's home list is among i's first p probes. One pass over the pairs serves every
+    p (the similarity products, not the probe test, are the cost)."""
     home = ranked[:, 0]
     width = ranked.shape[1]
     found_at = np.zeros(width + 1, dtype=np.int64)  # pairs by the probe position of j's home; width: none
-    for s in range(0, sample.size, 1000):
-        sims = Xs[s : s + 1000] @ Xs.T
+    for s in range(0, X.shape[0], 1000):
+        sims = X[s : s + 1000] @ X.T
         i_loc, j = np.nonzero(sims >= threshold)
         i = s + i_loc
         keep = j < i  # j visited earlier: a potential leader of i
-        i, j = sample[i[keep]], sample[j[keep]]
+        i, j = i[keep], j[keep]
         if i.size == 0:
             continue
         match = ranked[i] == home[j][:, None]  # a row's probes are distinct lists: at most one match
@@ -350,21 +362,26 @@ def probe_recalls(X: np.ndarray, ranked: np.ndarray, threshold: float, sample: n
 def global_index(
     X: np.ndarray, threshold: float, rng: np.random.Generator, exact_limit: int = EXACT_LIMIT
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(home, probes, measured recall) of the global search; one list (exact) for small inputs."""
+    """(home, probes, measured recall) of the global search; one list (exact) for small inputs.
+
+    The index is an inverted file of about √N lists, probed 4, 8, … up to 64 lists deep: the first
+    depth whose recall on a sample reaches RECALL_TARGET is used. Where none does (embeddings whose
+    neighbourhoods at the threshold are too wide to fall into a few cells), the search is exact.
+    """
     n = X.shape[0]
     exact = (np.zeros(n, dtype=np.int64), np.zeros((n, 1), dtype=np.int64), 1.0)
     if n <= exact_limit:
         return exact
     n_lists = max(2, int(round(math.sqrt(n))))
     C = _spherical_centroids(X, n_lists, rng)
-    ranked = _ranked_lists(X, C, min(MAX_PROBES, n_lists))
     sample = np.sort(rng.choice(n, size=min(n, RECALL_SAMPLE), replace=False))
-    recalls = probe_recalls(X, ranked, threshold, sample)
+    recalls = probe_recalls(X[sample], _ranked_lists(X[sample], C, min(MAX_PROBES, n_lists)), threshold)
     n_probe = 4
-    while n_probe <= ranked.shape[1]:
+    while n_probe <= recalls.size:
         recall = float(recalls[n_probe - 1])
         if recall >= RECALL_TARGET:
-            return ranked[:, 0].copy(), ranked[:, :n_probe].copy(), recall
+            ranked = _ranked_lists(X, C, n_probe)
+            return ranked[:, 0].copy(), ranked, recall
         n_probe *= 2
     return exact
 
@@ -387,8 +404,11 @@ def _cluster_scope(
         v_leader, v_cos = leader_clusters(X[visit], threshold, part, part[:, None], partition=part, chunk=512)
     else:
         visit = first
-        home, probes, _ = global_index(X[visit], threshold, rng, exact_limit)
-        v_leader, v_cos = leader_clusters(X[visit], threshold, home, probes)
+        # The global search is a few large matrix products: unlike the rest of the family, it gains
+        # from every core (about 1.6x on 2 cores).
+        with threadpool_limits(limits=os.cpu_count()):
+            home, probes, _ = global_index(X[visit], threshold, rng, exact_limit)
+            v_leader, v_cos = leader_clusters(X[visit], threshold, home, probes)
     # Back to rows: each code's leader row, through the visit position of its representative.
     rep_leader = np.empty(n, dtype=np.int64)
     rep_cos = np.empty(n, dtype=np.float32)

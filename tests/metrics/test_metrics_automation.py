@@ -119,14 +119,16 @@ def test_leader_clustering_does_not_chain():
     assert cos == pytest.approx([1.0, math.cos(math.radians(20)), 1.0, math.cos(math.radians(1))], abs=1e-6)
 
 
-def test_leader_clustering_joins_the_earliest_cluster_across_chunks():
-    """Leaders at 0° and 30° (cos 0.87 apart); 15° later is 0.966 from both and joins the earlier one,
-    also when the candidate leaders were created in an earlier chunk."""
-    X = np.array([unit(0), unit(30), unit(15)], dtype=np.float32)
-    home = np.zeros(3, dtype=np.int64)
-    for chunk in (1, 2, 3):
-        lead, _ = leader_clusters(X, 0.9, home, home[:, None], chunk=chunk)
-        assert lead.tolist() == [0, 1, 0]
+def test_leader_clustering_joins_the_earliest_cluster_across_chunks_and_blocks():
+    """Leaders at 0°, 30° and 60°; 15° later is 0.966 from the first two and joins the earlier one, and 50°
+    later joins 30° (0.77 from 0°), also when the candidate leaders were created in an earlier chunk and
+    are scanned one block of leaders at a time."""
+    X = np.array([unit(0), unit(30), unit(60), unit(15), unit(50)], dtype=np.float32)
+    home = np.zeros(5, dtype=np.int64)
+    for chunk in (1, 2, 3, 5):
+        for leader_block in (1, 2, 4096):
+            lead, _ = leader_clusters(X, 0.9, home, home[:, None], chunk=chunk, leader_block=leader_block)
+            assert lead.tolist() == [0, 1, 2, 0, 1], (chunk, leader_block)
 
 
 def test_partition_keeps_authors_apart():
@@ -469,8 +471,12 @@ def test_moltbook_like_simulation_shows_template_copying_and_heartbeats():
     )  # fmt: skip
     vectors = HashingVectorizer(n_features=256, alternate_sign=False).transform(texts["text"]).toarray()
     emb = pd.DataFrame({"text_id": texts["text_id"], "model_id": "hash", "vector": list(vectors)})
-    _, rows = automation_metrics(texts, emb, posts, batch.society["config_json"].get("time_flags"),
-                                 society_seed=1, B=100)  # fmt: skip
+    tables, rows = automation_metrics(texts, emb, posts, batch.society["config_json"].get("time_flags"),
+                                      society_seed=1, B=100)  # fmt: skip
+    # The warehouse keeps these two tables unkeyed (migration 018): their keys hold by construction.
+    members, clusters = tables["automation_dup_members"], tables["automation_dup_clusters"]
+    assert len(members) > 0 and not members.duplicated(["kind", "scope", "threshold", "text_id"]).any()
+    assert len(clusters) > 0 and not clusters.duplicated(["kind", "scope", "threshold", "cluster_id"]).any()
     m = by_name(rows)
     for name in ("exact_dup_share_posts", "exact_dup_share_comments"):
         assert m[name].ci_low <= 0.34 + 0.05 and m[name].ci_high >= 0.34 - 0.05, name
