@@ -53,6 +53,7 @@ from assets.metrics.stats import (
     bootstrap_ratio_ci,
     metric_rng,
     metric_row,
+    percentile_interval,
     wilson_interval,
 )
 from assets.metrics.threads import comment_tree, thread_stats
@@ -298,9 +299,8 @@ def contagion_odds_ratio(
         for b in range(B):
             rows = np.concatenate([members[i] for i in rng.integers(0, len(members), size=len(members))])
             reps[b] = fractional_logit(design[rows], y[rows], w[rows])[1]
-        reps = reps[np.isfinite(reps)]
-        if reps.size:
-            low, high = np.percentile(reps, [2.5, 97.5])
+        low, high = percentile_interval(reps)
+        if math.isfinite(low):
             ci = (float(np.exp(low)), float(np.exp(high)))
 
     placebo = np.empty(R)

@@ -44,6 +44,7 @@ from assets.metrics.stats import (
     bootstrap_median_ci,
     metric_rng,
     metric_row,
+    percentile_interval,
     spearman,
     wilson_interval,
 )
@@ -407,10 +408,10 @@ def bio_rows(table: pd.DataFrame, set_share: np.ndarray, rng: np.random.Generato
     k = int(table["matched"].astype(bool).sum())
     draws = rng.binomial(table["n_posts"].to_numpy(dtype=np.int64), set_share, size=(BIO_NULL_DRAWS, n))
     null_rates = (draws > 0).mean(axis=1)
-    low, high = np.percentile(null_rates, [2.5, 97.5])
     return [
         metric_row(FAMILY, "bio_community_match_rate", k / n, wilson_interval(k, n), n),
-        metric_row(FAMILY, "bio_community_match_rate_null", float(null_rates.mean()), (float(low), float(high)), n),
+        metric_row(FAMILY, "bio_community_match_rate_null", float(null_rates.mean()),
+                   percentile_interval(null_rates), n),
     ]
 
 

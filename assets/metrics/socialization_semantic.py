@@ -401,7 +401,7 @@ def _semantic_rows(
     diversity = daily["pairwise_diversity"].to_numpy()[valid]
     rng = metric_rng(society_seed, "pairwise_diversity_slope_day")
     div_reps = np.column_stack([resampled_diversity(samples[d], _draw_counts(rng, len(samples[d]))) for d in valid])
-    mean_ci = tuple(np.percentile(div_reps.mean(axis=1), [2.5, 97.5]))
+    mean_ci = percentile_interval(div_reps.mean(axis=1))
     rows.append(metric_row(FAMILY, "pairwise_diversity_mean", float(diversity.mean()), mean_ci, n_valid))
     rows.append(metric_row(FAMILY, "pairwise_diversity_slope_day", ols_slope(x, diversity),
                            _slope_ci_from_replicates(x, div_reps), n_valid))

@@ -120,7 +120,6 @@ def bootstrap_ci(
     stat: Callable[[np.ndarray], float],
     rng: np.random.Generator,
     B: int = 1000,
-    level: float = 0.95,
 ) -> tuple[float, float]:
     """Percentile bootstrap CI of `stat`, resampling the rows of `data` (the metric's unit).
 
@@ -136,12 +135,7 @@ def bootstrap_ci(
     reps = np.empty(B, dtype=float)
     for b in range(B):
         reps[b] = stat(data[rng.integers(0, n, size=n)])
-    reps = reps[np.isfinite(reps)]
-    if reps.size == 0:
-        return float("nan"), float("nan")
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(reps, [tail, 100.0 - tail])
-    return float(low), float(high)
+    return percentile_interval(reps)
 
 
 def item_bootstrap_ci(

@@ -65,7 +65,8 @@ MIN_UNITS = 1
 
 
 def _utc(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, utc=True)
+    """UTC timestamps; a value that is not a time becomes NaT (unknown), as in the other families."""
+    return pd.to_datetime(s, utc=True, errors="coerce")
 
 
 def comment_tree(comments: pd.DataFrame) -> pd.DataFrame:

@@ -393,9 +393,7 @@ def engagement_ratio(
         pick = row_start + (rng.random(len(y)) * row_size).astype(np.int64)
         resampled = np.bincount(group, weights=y[pick], minlength=G)
         reps[b] = _standardized_ratio(resampled, counts, harm_group, safe_group)
-    reps = reps[np.isfinite(reps)]
-    ci = tuple(float(v) for v in np.percentile(reps, [2.5, 97.5])) if reps.size else (math.nan, math.nan)
-    return ratio, ci, n_harm, n_safe
+    return ratio, percentile_interval(reps), n_harm, n_safe
 
 
 def engagement_table(lab: pd.DataFrame, posts: pd.DataFrame, society_seed: int, B: int) -> pd.DataFrame:
@@ -479,7 +477,7 @@ def _top5_concentration_row(keyed: pd.DataFrame, society_seed: int, B: int) -> M
 
     draws = metric_rng(society_seed, metric).multinomial(h, counts / h, size=B).astype(float)
     reps = np.array([top5(d) for d in draws])
-    return metric_row(FAMILY, metric, top5(counts), tuple(np.percentile(reps, [2.5, 97.5])), h)
+    return metric_row(FAMILY, metric, top5(counts), percentile_interval(reps), h)
 
 
 def _slope_row(series: pd.DataFrame, society_seed: int, B: int) -> MetricRow:
