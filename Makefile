@@ -56,7 +56,7 @@ bench-ingest: setup
 	$(BIN)/python -m pipelines.bench ingest --repeat 3
 
 # Wall time and peak memory of each metric family on simulated societies of about 10k, 30k and
-# 100k posts (5 comments per post), with growth exponents (about 70 minutes on 2 cores, 20 of them
+# 100k posts (5 comments per post), with growth exponents (about 55 minutes on 2 cores, 20 of them
 # preparing the three societies; `python -m pipelines.bench metrics --sizes N ... --families F ...`
 # runs a part).
 bench-metrics: setup
