@@ -355,13 +355,15 @@ def _measure_family(
 
 def _family_asset(
     name: str,
-    compute: FamilyCompute,
+    family: str,
     specs: list[MetricSpec],
     deps: list,
     headline: Headline,
     description: str,
 ) -> AssetsDefinition:
-    """The per-society asset of one metric family: every family runs the same read-compute-store path."""
+    """The per-society asset of one metric family: every family runs the same read-compute-store path,
+    with the compute function FAMILY_COMPUTE gives it (the one the metrics benchmark times)."""
+    compute = FAMILY_COMPUTE[family]
 
     @asset(
         name=name,
@@ -380,7 +382,7 @@ def _family_asset(
 
 
 topic_metrics = _family_asset(
-    "topic_metrics", _topics, topics.REGISTRY, [content_category, topic_assignments],
+    "topic_metrics", "topics", topics.REGISTRY, [content_category, topic_assignments],
     Headline("A–I category shares", _rows_of("topics_category_share", variant="all", bin="all"),
              "category", "share", kind="bar"),
     "What the society talks about (ANALYTICS_SPEC §1.4): A–I category shares and their trends, category "
@@ -388,7 +390,7 @@ topic_metrics = _family_asset(
     "`society_metric`.",
 )
 toxicity_metrics = _family_asset(
-    "toxicity_metrics", _toxicity, toxicity.REGISTRY, [toxicity_labels, content_category, topic_assignments],
+    "toxicity_metrics", "toxicity", toxicity.REGISTRY, [toxicity_labels, content_category, topic_assignments],
     Headline("toxicity level shares, posts", _rows_of("toxicity_level_share", variant="all", kind="post"),
              "level", "share", kind="bar"),
     "How toxic the society is and where (ANALYTICS_SPEC §2.2): level shares, risk by content category, "
@@ -396,7 +398,7 @@ toxicity_metrics = _family_asset(
     "harmful posts; the `toxicity` family of `society_metric`.",
 )
 influence_metrics = _family_asset(
-    "influence_metrics", _influence,
+    "influence_metrics", "influence",
     [*concentration.REGISTRY, *influence_graph.REGISTRY, *influence_persistence.REGISTRY], INGEST_ASSETS,
     Headline("top-10 Jaccard with the previous day", _rows_of("influence_topk_daily", k=10),
              "day", "topk_jaccard_prev"),
@@ -407,7 +409,7 @@ influence_metrics = _family_asset(
     "`influence_supernodes`, whose three headline values §3.7 also files under `socialization`).",
 )
 socialization_metrics = _family_asset(
-    "socialization_metrics", _socialization,
+    "socialization_metrics", "socialization",
     [*socialization_semantic.REGISTRY, *socialization_agents.REGISTRY, *consensus.REGISTRY],
     [text_embeddings, emotion_labels, influence_metrics],
     Headline("pairwise semantic diversity per day", _rows_of("socialization_daily"), "day", "pairwise_diversity"),
@@ -416,7 +418,7 @@ socialization_metrics = _family_asset(
     "and to interaction partners, and collective consensus on probe threads; the `socialization` family.",
 )
 moltnet_metrics = _family_asset(
-    "moltnet_metrics", _moltnet,
+    "moltnet_metrics", "moltnet",
     [*moltnet_persona.REGISTRY, *moltnet_norms.REGISTRY, *moltnet_emotion.REGISTRY],
     [text_embeddings, emotion_labels, toxicity_labels, content_category],
     Headline("posts after the upvote peak, by karma rank", _rows_of("moltnet_incentive_curve"),
@@ -426,14 +428,14 @@ moltnet_metrics = _family_asset(
     "contagion and dialogic engagement; the `moltnet` family.",
 )
 automation_metrics = _family_asset(
-    "automation_metrics", _automation, automation.REGISTRY, [text_embeddings],
+    "automation_metrics", "automation", automation.REGISTRY, [text_embeddings],
     Headline("agents by posting rhythm", _timing_classes, "timing_class", "agents", kind="bar"),
     "Whether activity is organic or automated (ANALYTICS_SPEC §6): exact and near-duplicate templates, "
     "flood bursts, heartbeat timing and activity concentration with coordination episodes; the "
     "`automation` family of `society_metric`.",
 )
 thread_structure_metrics = _family_asset(
-    "thread_structure_metrics", _threads, [*threads.REGISTRY, *threads_tails.REGISTRY],
+    "thread_structure_metrics", "threads", [*threads.REGISTRY, *threads_tails.REGISTRY],
     [*INGEST_ASSETS, emotion_labels],
     Headline("comment arrival rate against post age", _rows_of("threads_decay_bins"), "center_s", "rate", log=True),
     "Thread shape per post (`threads_thread_stats`: depth, width, depth-1 share, unanswered share, timing), "
